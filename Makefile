@@ -34,7 +34,9 @@ BIN_controller-manager := kube-controller-manager
 BIN_kubelet := kubelet
 BIN_proxy := kube-proxy
 BIN_cli := kc
-BIN_DIRS := $(foreach d,apiserver scheduler controller-manager kubelet proxy cli,$(if $(wildcard $(d)/main.c),$(d)))
+DAEMON_DIRS := apiserver scheduler controller-manager kubelet proxy cli
+LIB_DIRS := $(foreach d,$(DAEMON_DIRS),$(if $(shell find $(d) -name '*.c' ! -path $(d)/main.c 2>/dev/null),$(d)))
+BIN_DIRS := $(foreach d,$(DAEMON_DIRS),$(if $(wildcard $(d)/main.c),$(d)))
 BINS := $(foreach d,$(BIN_DIRS),$(BINDIR)/$(BIN_$(d)))
 
 dir_src = $(sort $(shell find $(1) -name '*.c'))
@@ -64,21 +66,29 @@ $(LIB): $(COMMON_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-# every binary: all .c files of its folder, linked against libckube
+# every daemon folder X: lib<X>.a holds all its .c files but main.c (so tests can link the
+# daemon's logic), and bin/<name> is main.o linked against it and libckube.
+define LIB_RULE
+$(BUILD)/lib$(1).a: $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(1)/main.c,$(call dir_src,$(1))))
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
 define BIN_RULE
-$(BINDIR)/$(BIN_$(1)): $(patsubst %.c,$(BUILD)/%.o,$(call dir_src,$(1))) $(LIB)
+$(BINDIR)/$(BIN_$(1)): $(BUILD)/$(1)/main.o $(if $(filter $(1),$(LIB_DIRS)),$(BUILD)/lib$(1).a) $(LIB)
 	@mkdir -p $(BINDIR)
 	$(CC) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
 endef
+$(foreach d,$(LIB_DIRS),$(eval $(call LIB_RULE,$(d))))
 $(foreach d,$(BIN_DIRS),$(eval $(call BIN_RULE,$(d))))
+DAEMON_LIBS := $(foreach d,$(LIB_DIRS),$(BUILD)/lib$(d).a)
 
-$(BUILD)/test/unit/%: $(BUILD)/test/unit/%.o $(LIB)
+$(BUILD)/test/unit/%: $(BUILD)/test/unit/%.o $(DAEMON_LIBS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(BUILD)/test/integration/%: $(BUILD)/test/integration/%.o $(TESTLIB_OBJ) $(LIB)
+$(BUILD)/test/integration/%: $(BUILD)/test/integration/%.o $(TESTLIB_OBJ) $(DAEMON_LIBS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-$(BUILD)/test/bench/%: $(BUILD)/test/bench/%.o $(TESTLIB_OBJ) $(LIB)
+$(BUILD)/test/bench/%: $(BUILD)/test/bench/%.o $(TESTLIB_OBJ) $(DAEMON_LIBS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 test-bins: $(UNIT_BINS) $(INTEG_BINS)
