@@ -1,0 +1,1483 @@
+/* flags.c - pflag-style command-line parsing and help text (see flags.h).
+ *
+ * Besides the parser this file holds small private re-implementations of the Go library
+ * pieces pflag leans on, so values and messages come out as upstream's do: strconv's
+ * ParseBool/ParseInt/ParseFloat/Quote/FormatFloat('g', -1), encoding/csv's first-record
+ * reader and field quoting (StringSlice), and time.ParseDuration/Duration.String.
+ */
+#include "flags.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mem.h"
+
+/* ---- Go quoting ------------------------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at p (1..4) and its code point, or 0 when invalid. */
+static int utf8_decode(const unsigned char *p, uint32_t *cp)
+{
+    unsigned char c = p[0];
+    int n;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+        n = 2, v = c & 0x1f, min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3, v = c & 0x0f, min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4, v = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    for (int i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0; /* also stops at the terminating NUL */
+        v = (v << 6) | (p[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return n;
+}
+
+/* strconv.IsPrint for non-ASCII code points, approximated: C1 controls, format characters,
+ * separators other than the ASCII space, and private use are not printable. */
+static bool rune_printable(uint32_t r)
+{
+    if (r < 0x20 || (r >= 0x7f && r <= 0xa0) || r == 0xad)
+        return false;
+    if (r == 0x1680 || (r >= 0x2000 && r <= 0x200f) || (r >= 0x2028 && r <= 0x202f) ||
+        (r >= 0x205f && r <= 0x206f) || r == 0x3000 || r == 0xfeff)
+        return false;
+    if ((r >= 0xe000 && r <= 0xf8ff) || r >= 0xf0000 || r == 0xfff9 || r == 0xfffa || r == 0xfffb)
+        return false;
+    return true;
+}
+
+static void put_ascii_escape(struct ck_buf *b, unsigned char c, char quote)
+{
+    static const char from[] = "\a\b\f\n\r\t\v\\", to[] = "abfnrtv\\";
+    const char *e = c ? strchr(from, c) : NULL;
+    if (e || c == quote) {
+        ck_buf_putc(b, '\\');
+        ck_buf_putc(b, e ? to[e - from] : (char)c);
+    } else if (c < 0x20 || c == 0x7f) {
+        ck_buf_printf(b, "\\x%02x", c);
+    } else {
+        ck_buf_putc(b, (char)c);
+    }
+}
+
+static void put_rune_escape(struct ck_buf *b, uint32_t r)
+{
+    if (r < 0x10000)
+        ck_buf_printf(b, "\\u%04x", (unsigned)r);
+    else
+        ck_buf_printf(b, "\\U%08x", (unsigned)r);
+}
+
+/* Appends s as Go's strconv.Quote (the %q verb) writes it. */
+static void go_quote(struct ck_buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    ck_buf_putc(b, '"');
+    while (*p) {
+        if (*p < 0x80) {
+            put_ascii_escape(b, *p++, '"');
+            continue;
+        }
+        uint32_t r;
+        int n = utf8_decode(p, &r);
+        if (n == 0) {
+            ck_buf_printf(b, "\\x%02x", *p++);
+        } else {
+            if (rune_printable(r))
+                ck_buf_add(b, p, (size_t)n);
+            else
+                put_rune_escape(b, r);
+            p += n;
+        }
+    }
+    ck_buf_putc(b, '"');
+}
+
+/* Appends a byte as Go's %q prints a byte value (a quoted rune literal, e.g. 'x'). */
+static void go_quote_byte(struct ck_buf *b, unsigned char c)
+{
+    ck_buf_putc(b, '\'');
+    if (c < 0x80) {
+        put_ascii_escape(b, c, '\'');
+    } else if (!rune_printable(c)) {
+        put_rune_escape(b, c);
+    } else {
+        ck_buf_putc(b, (char)(0xc0 | (c >> 6)));
+        ck_buf_putc(b, (char)(0x80 | (c & 0x3f)));
+    }
+    ck_buf_putc(b, '\'');
+}
+
+/* Appends s as the time package quotes inside its errors: bytes outside printable ASCII as
+ * \xNN, quote and backslash escaped. */
+static void time_quote(struct ck_buf *b, const char *s, size_t n)
+{
+    ck_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80 || c < 0x20) {
+            ck_buf_printf(b, "\\x%02x", c);
+        } else {
+            if (c == '"' || c == '\\')
+                ck_buf_putc(b, '\\');
+            ck_buf_putc(b, (char)c);
+        }
+    }
+    ck_buf_putc(b, '"');
+}
+
+/* ---- strconv ---------------------------------------------------------------------------- */
+
+static void num_error(struct ck_buf *msg, const char *fn, const char *s, bool range)
+{
+    ck_buf_printf(msg, "strconv.%s: parsing ", fn);
+    go_quote(msg, s);
+    ck_buf_puts(msg, range ? ": value out of range" : ": invalid syntax");
+}
+
+/* strconv.ParseBool. */
+static int parse_bool(const char *s, bool *out, struct ck_buf *msg)
+{
+    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+    static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+    for (size_t i = 0; i < CK_ARRAY_SIZE(yes); i++) {
+        if (strcmp(s, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcmp(s, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    num_error(msg, "ParseBool", s, false);
+    return -EINVAL;
+}
+
+static int lower(int c)
+{
+    return c | 0x20;
+}
+
+/* Go's rule for `_` in number literals: only between digits, or after a base prefix. */
+static bool underscore_ok(const char *s)
+{
+    char saw = '^';
+    size_t i = 0;
+    if (*s == '+' || *s == '-')
+        s++;
+    bool hex = false;
+    if (s[0] == '0' && s[1] && (lower(s[1]) == 'b' || lower(s[1]) == 'o' || lower(s[1]) == 'x')) {
+        i = 2;
+        saw = '0';
+        hex = lower(s[1]) == 'x';
+    }
+    for (; s[i]; i++) {
+        int c = (unsigned char)s[i];
+        if ((c >= '0' && c <= '9') || (hex && lower(c) >= 'a' && lower(c) <= 'f')) {
+            saw = '0';
+            continue;
+        }
+        if (c == '_') {
+            if (saw != '0')
+                return false;
+            saw = '_';
+            continue;
+        }
+        if (saw == '_')
+            return false;
+        saw = '!';
+    }
+    return saw != '_';
+}
+
+enum { NUM_OK, NUM_SYNTAX, NUM_RANGE };
+
+/* strconv.ParseUint(s, 0, bits): returns NUM_OK/NUM_SYNTAX/NUM_RANGE. */
+static int go_parse_uint(const char *s, int bits, uint64_t *out)
+{
+    if (!*s)
+        return NUM_SYNTAX;
+    const char *p = s;
+    unsigned base = 10;
+    if (s[0] == '0') {
+        size_t len = strlen(s);
+        int c = len >= 3 ? lower((unsigned char)s[1]) : 0;
+        if (c == 'b')
+            base = 2, p += 2;
+        else if (c == 'o')
+            base = 8, p += 2;
+        else if (c == 'x')
+            base = 16, p += 2;
+        else
+            base = 8, p += 1;
+    }
+    uint64_t maxval = bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+    uint64_t cutoff = UINT64_MAX / base + 1;
+    uint64_t n = 0;
+    bool underscores = false;
+    for (; *p; p++) {
+        int c = (unsigned char)*p;
+        unsigned d;
+        if (c == '_') {
+            underscores = true;
+            continue;
+        } else if (c >= '0' && c <= '9') {
+            d = (unsigned)(c - '0');
+        } else if (lower(c) >= 'a' && lower(c) <= 'z') {
+            d = (unsigned)(lower(c) - 'a' + 10);
+        } else {
+            return NUM_SYNTAX;
+        }
+        if (d >= base)
+            return NUM_SYNTAX;
+        if (n >= cutoff)
+            return NUM_RANGE;
+        n *= base;
+        uint64_t n1 = n + d;
+        if (n1 < n || n1 > maxval)
+            return NUM_RANGE;
+        n = n1;
+    }
+    if (underscores && !underscore_ok(s))
+        return NUM_SYNTAX;
+    *out = n;
+    return NUM_OK;
+}
+
+/* strconv.ParseInt(s, 0, bits) with its error text. */
+static int parse_int(const char *s, int bits, int64_t *out, struct ck_buf *msg)
+{
+    const char *p = s;
+    bool neg = false;
+    if (*p == '+' || *p == '-')
+        neg = *p++ == '-';
+    uint64_t un = 0;
+    int r = *s ? go_parse_uint(p, bits, &un) : NUM_SYNTAX;
+    if (r == NUM_SYNTAX) {
+        num_error(msg, "ParseInt", s, false);
+        return -EINVAL;
+    }
+    uint64_t cutoff = UINT64_C(1) << (bits - 1);
+    if (r == NUM_RANGE || (!neg && un >= cutoff) || (neg && un > cutoff)) {
+        num_error(msg, "ParseInt", s, true);
+        return -ERANGE;
+    }
+    if (neg)
+        *out = un == cutoff ? (bits == 64 ? INT64_MIN : -(int64_t)cutoff) : -(int64_t)un;
+    else
+        *out = (int64_t)un;
+    return 0;
+}
+
+static size_t prefix_len_icase(const char *s, const char *word)
+{
+    size_t n = 0;
+    while (s[n] && word[n] && tolower((unsigned char)s[n]) == word[n])
+        n++;
+    return n;
+}
+
+/* Checks s against Go's float literal grammar (strconv.readFloat) and writes it without `_`
+ * separators into clean (strlen(s)+1 bytes). */
+static bool float_syntax_ok(const char *s, char *clean)
+{
+    size_t i = 0, len = strlen(s);
+    if (s[i] == '+' || s[i] == '-')
+        i++;
+    int base = 10;
+    if (i + 2 < len && s[i] == '0' && lower((unsigned char)s[i + 1]) == 'x') {
+        base = 16;
+        i += 2;
+    }
+    bool underscores = false, sawdot = false, sawdigits = false;
+    for (; i < len; i++) {
+        int c = (unsigned char)s[i];
+        if (c == '_') {
+            underscores = true;
+        } else if (c == '.') {
+            if (sawdot)
+                break;
+            sawdot = true;
+        } else if (isdigit(c) || (base == 16 && lower(c) >= 'a' && lower(c) <= 'f')) {
+            sawdigits = true;
+        } else {
+            break;
+        }
+    }
+    if (!sawdigits)
+        return false;
+    if (i < len && lower((unsigned char)s[i]) == (base == 10 ? 'e' : 'p')) {
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if (i >= len || !isdigit((unsigned char)s[i]))
+            return false;
+        for (; i < len && (isdigit((unsigned char)s[i]) || s[i] == '_'); i++)
+            if (s[i] == '_')
+                underscores = true;
+    } else if (base == 16) {
+        return false; /* a hex mantissa needs a 'p' exponent */
+    }
+    if (i != len || (underscores && !underscore_ok(s)))
+        return false;
+    size_t o = 0;
+    for (i = 0; i < len; i++)
+        if (s[i] != '_')
+            clean[o++] = s[i];
+    clean[o] = '\0';
+    return true;
+}
+
+/* strconv.ParseFloat(s, 64) with its error text. */
+static int parse_float(const char *s, double *out, struct ck_buf *msg)
+{
+    const char *p = s;
+    int sign = 1;
+    if (*p == '+' || *p == '-')
+        sign = *p++ == '-' ? -1 : 1;
+    if (*p == 'i' || *p == 'I' || ((*p == 'n' || *p == 'N') && p == s)) {
+        size_t n = prefix_len_icase(p, *p == 'n' || *p == 'N' ? "nan" : "infinity");
+        if (n > 3 && n < 8)
+            n = 3;
+        if ((n == 3 || n == 8) && p[n] == '\0') {
+            *out = (*p == 'n' || *p == 'N') ? NAN : sign * INFINITY;
+            return 0;
+        }
+        num_error(msg, "ParseFloat", s, false);
+        return -EINVAL;
+    }
+    CK_AUTOFREE char *clean = ck_xmalloc(strlen(s) + 1);
+    if (!float_syntax_ok(s, clean)) {
+        num_error(msg, "ParseFloat", s, false);
+        return -EINVAL;
+    }
+    errno = 0;
+    double v = strtod(clean, NULL);
+    if (isinf(v)) {
+        num_error(msg, "ParseFloat", s, true);
+        return -ERANGE;
+    }
+    *out = v;
+    return 0;
+}
+
+/* strconv.FormatFloat(v, 'g', -1, 64): the shortest digits that read back as v, in %e form
+ * when the decimal exponent is < -4 or >= 6 (Go's threshold for shortest output). */
+static void format_float(struct ck_buf *out, double v)
+{
+    if (isnan(v)) {
+        ck_buf_puts(out, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        ck_buf_puts(out, v > 0 ? "+Inf" : "-Inf");
+        return;
+    }
+    if (v == 0) {
+        ck_buf_puts(out, signbit(v) ? "-0" : "0");
+        return;
+    }
+    char e[64];
+    int digits;
+    for (digits = 1; digits <= 17; digits++) {
+        snprintf(e, sizeof(e), "%.*e", digits - 1, v);
+        if (strtod(e, NULL) == v)
+            break;
+    }
+    if (digits > 17)
+        digits = 17;
+    const char *x = strchr(e, 'e');
+    int exp = x ? atoi(x + 1) : 0;
+    if (exp < -4 || exp >= 6) {
+        ck_buf_puts(out, e);
+    } else {
+        int frac = digits - 1 - exp;
+        ck_buf_printf(out, "%.*f", frac > 0 ? frac : 0, v);
+    }
+}
+
+/* ---- time.ParseDuration / Duration.String -------------------------------------------------
+ * Private copies for now: they will move to common/timeutil (ck_duration_parse and its
+ * formatter) once that module lands; the lead dedupes. */
+
+#define DUR_LIMIT (UINT64_C(1) << 63)
+
+static void duration_error(struct ck_buf *msg, const char *what, const char *unit, size_t ulen,
+                           const char *orig)
+{
+    ck_buf_printf(msg, "time: %s", what);
+    if (unit) {
+        time_quote(msg, unit, ulen);
+        ck_buf_puts(msg, " in duration ");
+    }
+    time_quote(msg, orig, strlen(orig));
+}
+
+static uint64_t duration_unit(const char *u, size_t n)
+{
+    static const struct {
+        const char *name;
+        uint64_t ns;
+    } units[] = {
+        {"ns", 1},
+        {"us", 1000},
+        {"\xc2\xb5s", 1000}, /* U+00B5 micro sign */
+        {"\xce\xbcs", 1000}, /* U+03BC Greek mu */
+        {"ms", 1000000},
+        {"s", 1000000000},
+        {"m", UINT64_C(60) * 1000000000},
+        {"h", UINT64_C(3600) * 1000000000},
+    };
+    for (size_t i = 0; i < CK_ARRAY_SIZE(units); i++)
+        if (strlen(units[i].name) == n && memcmp(units[i].name, u, n) == 0)
+            return units[i].ns;
+    return 0;
+}
+
+/* time.ParseDuration: "300ms", "-1.5h", "2h45m"; stores nanoseconds in *ns. */
+static int parse_duration(const char *orig, int64_t *ns, struct ck_buf *msg)
+{
+    const char *s = orig;
+    bool neg = false;
+    if (*s == '-' || *s == '+')
+        neg = *s++ == '-';
+    if (strcmp(s, "0") == 0) {
+        *ns = 0;
+        return 0;
+    }
+    if (!*s)
+        goto invalid;
+    uint64_t d = 0;
+    while (*s) {
+        if (!(*s == '.' || isdigit((unsigned char)*s)))
+            goto invalid;
+        uint64_t v = 0, f = 0;
+        double scale = 1;
+        const char *start = s;
+        for (; isdigit((unsigned char)*s); s++) {
+            if (v > DUR_LIMIT / 10)
+                goto invalid;
+            v = v * 10 + (uint64_t)(*s - '0');
+            if (v > DUR_LIMIT)
+                goto invalid;
+        }
+        bool pre = s != start, post = false;
+        if (*s == '.') {
+            s++;
+            start = s;
+            bool overflow = false;
+            for (; isdigit((unsigned char)*s); s++) {
+                if (overflow)
+                    continue;
+                if (f > (DUR_LIMIT - 1) / 10) {
+                    overflow = true;
+                    continue;
+                }
+                uint64_t y = f * 10 + (uint64_t)(*s - '0');
+                if (y > DUR_LIMIT) {
+                    overflow = true;
+                    continue;
+                }
+                f = y;
+                scale *= 10;
+            }
+            post = s != start;
+        }
+        if (!pre && !post)
+            goto invalid;
+        const char *u = s;
+        while (*s && *s != '.' && !isdigit((unsigned char)*s))
+            s++;
+        if (s == u) {
+            duration_error(msg, "missing unit in duration ", NULL, 0, orig);
+            return -EINVAL;
+        }
+        uint64_t unit = duration_unit(u, (size_t)(s - u));
+        if (!unit) {
+            duration_error(msg, "unknown unit ", u, (size_t)(s - u), orig);
+            return -EINVAL;
+        }
+        if (v > DUR_LIMIT / unit)
+            goto invalid;
+        v *= unit;
+        if (f > 0) {
+            v += (uint64_t)((double)f * ((double)unit / scale));
+            if (v > DUR_LIMIT)
+                goto invalid;
+        }
+        d += v;
+        if (d > DUR_LIMIT)
+            goto invalid;
+    }
+    if (neg) {
+        *ns = d == DUR_LIMIT ? INT64_MIN : -(int64_t)d;
+        return 0;
+    }
+    if (d > DUR_LIMIT - 1)
+        goto invalid;
+    *ns = (int64_t)d;
+    return 0;
+invalid:
+    duration_error(msg, "invalid duration ", NULL, 0, orig);
+    return -EINVAL;
+}
+
+/* Writes the fraction digits of v/10^prec (trailing zeros dropped) backwards ending at *w;
+ * returns v/10^prec. */
+static uint64_t dur_frac(char *buf, int *w, uint64_t v, int prec)
+{
+    bool print = false;
+    for (int i = 0; i < prec; i++) {
+        int digit = (int)(v % 10);
+        print = print || digit != 0;
+        if (print)
+            buf[--*w] = (char)('0' + digit);
+        v /= 10;
+    }
+    if (print)
+        buf[--*w] = '.';
+    return v;
+}
+
+static void dur_int(char *buf, int *w, uint64_t v)
+{
+    if (v == 0) {
+        buf[--*w] = '0';
+        return;
+    }
+    for (; v > 0; v /= 10)
+        buf[--*w] = (char)('0' + v % 10);
+}
+
+/* time.Duration.String: "1h2m3.5s", "5m0s", "300ms", "1.5µs", "0s". */
+static void format_duration(struct ck_buf *out, int64_t d)
+{
+    char buf[40];
+    int w = (int)sizeof(buf);
+    uint64_t u = (uint64_t)d;
+    bool neg = d < 0;
+    if (neg)
+        u = 0 - u;
+    if (u < 1000000000) {
+        int prec = 0;
+        buf[--w] = 's';
+        if (u == 0) {
+            ck_buf_puts(out, "0s");
+            return;
+        } else if (u < 1000) {
+            buf[--w] = 'n';
+        } else if (u < 1000000) {
+            prec = 3;
+            buf[--w] = '\xb5'; /* U+00B5, written backwards */
+            buf[--w] = '\xc2';
+        } else {
+            prec = 6;
+            buf[--w] = 'm';
+        }
+        u = dur_frac(buf, &w, u, prec);
+        dur_int(buf, &w, u);
+    } else {
+        buf[--w] = 's';
+        u = dur_frac(buf, &w, u, 9);
+        dur_int(buf, &w, u % 60);
+        u /= 60;
+        if (u > 0) {
+            buf[--w] = 'm';
+            dur_int(buf, &w, u % 60);
+            u /= 60;
+            if (u > 0) {
+                buf[--w] = 'h';
+                dur_int(buf, &w, u);
+            }
+        }
+    }
+    if (neg)
+        buf[--w] = '-';
+    ck_buf_add(out, buf + w, sizeof(buf) - (size_t)w);
+}
+
+/* ---- encoding/csv (StringSlice values) ---------------------------------------------------- */
+
+struct csv_reader {
+    const char *p, *end;
+    int numline;
+    struct ck_buf line; /* current line, "\r\n" normalized to "\n" */
+};
+
+static bool csv_read_line(struct csv_reader *r)
+{
+    r->numline++;
+    if (r->p >= r->end)
+        return false;
+    const char *nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
+    size_t n = nl ? (size_t)(nl - r->p) + 1 : (size_t)(r->end - r->p);
+    ck_buf_reset(&r->line);
+    ck_buf_add(&r->line, r->p, n);
+    r->p += n;
+    struct ck_buf *l = &r->line;
+    if (!nl && l->len > 0 && l->data[l->len - 1] == '\r')
+        ck_buf_truncate(l, l->len - 1);
+    if (l->len >= 2 && l->data[l->len - 2] == '\r' && l->data[l->len - 1] == '\n') {
+        l->data[l->len - 2] = '\n';
+        ck_buf_truncate(l, l->len - 1);
+    }
+    return true;
+}
+
+static size_t length_nl(const char *s, size_t n)
+{
+    return n > 0 && s[n - 1] == '\n' ? 1 : 0;
+}
+
+static void strings_push(struct ck_flag_strings *l, const char *s, size_t n)
+{
+    l->items = ck_xrealloc(l->items, (l->n + 1) * sizeof(*l->items));
+    l->items[l->n++] = ck_xstrndup(s, n);
+}
+
+static void strings_release(struct ck_flag_strings *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free((void *)l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+static int csv_fail(struct ck_buf *msg, int start, int line, int col, bool bare)
+{
+    if (start != line)
+        ck_buf_printf(msg, "record on line %d; ", start);
+    ck_buf_printf(msg, "parse error on line %d, column %d: %s", line, col,
+                  bare ? "bare \" in non-quoted-field"
+                       : "extraneous or missing \" in quoted-field");
+    return -EINVAL;
+}
+
+/* Reads the first CSV record of r into out (encoding/csv defaults: comma separator, no
+ * space trimming, empty lines skipped). Error text as Go's csv.ParseError / io.EOF. */
+static int csv_read_record(struct csv_reader *r, struct ck_flag_strings *out, struct ck_buf *msg)
+{
+    for (;;) {
+        if (!csv_read_line(r)) {
+            ck_buf_puts(msg, "EOF");
+            return -EINVAL;
+        }
+        if (r->line.len != length_nl(r->line.data, r->line.len))
+            break;
+    }
+    const int recline = r->numline;
+    int pos_line = r->numline, pos_col = 1;
+    const char *l = r->line.data;
+    size_t len = r->line.len;
+    CK_AUTOBUF struct ck_buf field = CK_BUF_INIT;
+    for (;;) {
+        if (len == 0 || l[0] != '"') {
+            const char *comma = memchr(l, ',', len);
+            size_t flen = comma ? (size_t)(comma - l) : len - length_nl(l, len);
+            const char *q = memchr(l, '"', flen);
+            if (q)
+                return csv_fail(msg, recline, r->numline, pos_col + (int)(q - l), true);
+            strings_push(out, l, flen);
+            if (!comma)
+                return 0;
+            len -= flen + 1;
+            l += flen + 1;
+            pos_col += (int)flen + 1;
+            continue;
+        }
+        ck_buf_reset(&field);
+        l++, len--, pos_col++;
+        for (;;) {
+            const char *q = memchr(l, '"', len);
+            if (q) {
+                size_t i = (size_t)(q - l);
+                ck_buf_add(&field, l, i);
+                l += i + 1, len -= i + 1, pos_col += (int)i + 1;
+                if (len > 0 && l[0] == '"') {
+                    ck_buf_putc(&field, '"');
+                    l++, len--, pos_col++;
+                } else if (len > 0 && l[0] == ',') {
+                    l++, len--, pos_col++;
+                    strings_push(out, ck_buf_str(&field), field.len);
+                    break;
+                } else if (length_nl(l, len) == len) {
+                    strings_push(out, ck_buf_str(&field), field.len);
+                    return 0;
+                } else {
+                    return csv_fail(msg, recline, r->numline, pos_col - 1, false);
+                }
+            } else if (len > 0) {
+                ck_buf_add(&field, l, len);
+                pos_col += (int)len;
+                if (csv_read_line(r)) {
+                    l = r->line.data, len = r->line.len;
+                    if (len > 0)
+                        pos_line++, pos_col = 1;
+                } else {
+                    len = 0;
+                }
+            } else {
+                return csv_fail(msg, recline, pos_line, pos_col, false);
+            }
+        }
+    }
+}
+
+/* pflag's readAsCSV: "" is the empty list, otherwise the first CSV record. */
+static int read_as_csv(const char *val, struct ck_flag_strings *out, struct ck_buf *msg)
+{
+    out->items = NULL;
+    out->n = 0;
+    if (!*val)
+        return 0;
+    struct csv_reader r = {val, val + strlen(val), 0, CK_BUF_INIT};
+    int rc = csv_read_record(&r, out, msg);
+    ck_buf_free(&r.line);
+    if (rc < 0)
+        strings_release(out);
+    return rc;
+}
+
+static bool csv_needs_quotes(const char *f)
+{
+    if (!*f)
+        return false;
+    if (strcmp(f, "\\.") == 0 || strpbrk(f, "\",\r\n"))
+        return true;
+    const unsigned char *u = (const unsigned char *)f;
+    if (u[0] == ' ' || (u[0] >= '\t' && u[0] <= '\r'))
+        return true;
+    uint32_t r;
+    return utf8_decode(u, &r) > 1 &&
+           (r == 0x85 || r == 0xa0 || r == 0x1680 || (r >= 0x2000 && r <= 0x200a) || r == 0x2028 ||
+            r == 0x2029 || r == 0x202f || r == 0x205f || r == 0x3000);
+}
+
+/* pflag's StringSlice String(): "[" + the list as one CSV record + "]". */
+static void format_strings(struct ck_buf *out, const struct ck_flag_strings *l)
+{
+    ck_buf_putc(out, '[');
+    for (size_t i = 0; i < l->n; i++) {
+        const char *f = l->items[i] ? l->items[i] : "";
+        if (i > 0)
+            ck_buf_putc(out, ',');
+        if (!csv_needs_quotes(f)) {
+            ck_buf_puts(out, f);
+            continue;
+        }
+        ck_buf_putc(out, '"');
+        for (; *f; f++) {
+            if (*f == '"')
+                ck_buf_putc(out, '"');
+            ck_buf_putc(out, *f);
+        }
+        ck_buf_putc(out, '"');
+    }
+    ck_buf_putc(out, ']');
+}
+
+/* ---- maps (k8s cliflag MapStringString / MapStringBool) ----------------------------------- */
+
+static void map_release(struct ck_flag_map *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free((void *)m->keys[i]);
+        free((void *)m->values[i]);
+    }
+    free(m->keys);
+    free(m->values);
+    m->keys = m->values = NULL;
+    m->n = 0;
+}
+
+static void map_put(struct ck_flag_map *m, const char *k, size_t klen, const char *v)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (strlen(m->keys[i]) == klen && memcmp(m->keys[i], k, klen) == 0) {
+            free((void *)m->values[i]);
+            m->values[i] = ck_xstrdup(v);
+            return;
+        }
+    }
+    m->keys = ck_xrealloc(m->keys, (m->n + 1) * sizeof(*m->keys));
+    m->values = ck_xrealloc(m->values, (m->n + 1) * sizeof(*m->values));
+    m->keys[m->n] = ck_xstrndup(k, klen);
+    m->values[m->n] = ck_xstrdup(v);
+    m->n++;
+}
+
+static bool is_go_space(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* Trims ASCII white space from [*s, *s+*n). */
+static void trim(const char **s, size_t *n)
+{
+    while (*n > 0 && is_go_space(**s))
+        (*s)++, (*n)--;
+    while (*n > 0 && is_go_space((*s)[*n - 1]))
+        (*n)--;
+}
+
+/* Adds the comma-separated k=v pairs of value to m (empty pairs skipped, keys and values
+ * trimmed), as cliflag's Map types do. */
+static int map_set(struct ck_flag_map *m, const char *value, bool bools, struct ck_buf *msg)
+{
+    const char *p = value;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n > 0) {
+            const char *eq = memchr(p, '=', n);
+            if (!eq) {
+                ck_buf_puts(msg, bools ? "malformed pair, expect string=bool"
+                                       : "malformed pair, expect string=string");
+                return -EINVAL;
+            }
+            const char *k = p, *v = eq + 1;
+            size_t klen = (size_t)(eq - p), vlen = n - klen - 1;
+            trim(&k, &klen);
+            trim(&v, &vlen);
+            CK_AUTOFREE char *val = ck_xstrndup(v, vlen);
+            if (bools) {
+                bool b;
+                CK_AUTOBUF struct ck_buf inner = CK_BUF_INIT;
+                if (parse_bool(val, &b, &inner) < 0) {
+                    ck_buf_printf(msg, "invalid value of %.*s: %s, err: %s", (int)klen, k, val,
+                                  ck_buf_str(&inner));
+                    return -EINVAL;
+                }
+                map_put(m, k, klen, b ? "true" : "false");
+            } else {
+                map_put(m, k, klen, val);
+            }
+        }
+        if (!end)
+            return 0;
+        p = end + 1;
+    }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* cliflag's String(): "k=v" pairs sorted as strings, comma-joined. */
+static void format_map(struct ck_buf *out, const struct ck_flag_map *m)
+{
+    if (m->n == 0)
+        return;
+    char **pairs = ck_xcalloc(m->n, sizeof(*pairs));
+    for (size_t i = 0; i < m->n; i++)
+        pairs[i] = ck_xasprintf("%s=%s", m->keys[i] ? m->keys[i] : "",
+                                m->values && m->values[i] ? m->values[i] : "");
+    qsort(pairs, m->n, sizeof(*pairs), cmp_str);
+    for (size_t i = 0; i < m->n; i++) {
+        if (i > 0)
+            ck_buf_putc(out, ',');
+        ck_buf_puts(out, pairs[i]);
+        free(pairs[i]);
+    }
+    free(pairs);
+}
+
+const char *ck_flag_map_get(const struct ck_flag_map *m, const char *key)
+{
+    if (!m || !key)
+        return NULL;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->keys[i] && strcmp(m->keys[i], key) == 0)
+            return m->values[i];
+    return NULL;
+}
+
+int ck_flag_map_get_bool(const struct ck_flag_map *m, const char *key, bool *out)
+{
+    const char *v = ck_flag_map_get(m, key);
+    if (!v)
+        return -ENOENT;
+    *out = strcmp(v, "true") == 0;
+    return 0;
+}
+
+/* ---- values ----------------------------------------------------------------------------- */
+
+/* Size of the C variable behind each type; every value is copied by value. */
+static size_t value_size(enum ck_flag_type t)
+{
+    switch (t) {
+    case CK_FLAG_BOOL:
+        return sizeof(bool);
+    case CK_FLAG_INT:
+        return sizeof(int);
+    case CK_FLAG_INT64:
+    case CK_FLAG_DURATION:
+        return sizeof(int64_t);
+    case CK_FLAG_FLOAT:
+        return sizeof(double);
+    case CK_FLAG_STRING:
+        return sizeof(const char *);
+    case CK_FLAG_STRINGS:
+        return sizeof(struct ck_flag_strings);
+    case CK_FLAG_MAP:
+    case CK_FLAG_BOOL_MAP:
+        return sizeof(struct ck_flag_map);
+    }
+    return 0;
+}
+
+static void capture_default(struct ck_flag *f)
+{
+    if (f->priv.init || !f->value)
+        return;
+    memcpy(&f->priv.def, f->value, value_size(f->type));
+    f->priv.init = true;
+}
+
+/* Frees what parsing put into the variable and writes the default back. */
+static void restore_default(struct ck_flag *f)
+{
+    if (!f->priv.init)
+        return;
+    if (f->priv.owned) {
+        if (f->type == CK_FLAG_STRING)
+            free(*(char **)f->value);
+        else if (f->type == CK_FLAG_STRINGS)
+            strings_release(f->value);
+        else if (f->type == CK_FLAG_MAP || f->type == CK_FLAG_BOOL_MAP)
+            map_release(f->value);
+    }
+    memcpy(f->value, &f->priv.def, value_size(f->type));
+    memset(&f->priv, 0, sizeof(f->priv));
+}
+
+/* Parses value into the flag's variable (pflag's Value.Set); msg gets the bare reason. */
+static int set_value(struct ck_flag *f, const char *value, struct ck_buf *msg)
+{
+    int rc = 0;
+    switch (f->type) {
+    case CK_FLAG_BOOL:
+        return parse_bool(value, f->value, msg);
+    case CK_FLAG_INT: {
+        int64_t v;
+        rc = parse_int(value, (int)sizeof(int) * 8, &v, msg);
+        if (rc == 0)
+            *(int *)f->value = (int)v;
+        return rc;
+    }
+    case CK_FLAG_INT64:
+        return parse_int(value, 64, f->value, msg);
+    case CK_FLAG_FLOAT:
+        return parse_float(value, f->value, msg);
+    case CK_FLAG_DURATION:
+        return parse_duration(value, f->value, msg);
+    case CK_FLAG_STRING:
+        if (f->priv.owned)
+            free(*(char **)f->value);
+        *(char **)f->value = ck_xstrdup(value);
+        f->priv.owned = true;
+        return 0;
+    case CK_FLAG_STRINGS: {
+        struct ck_flag_strings add;
+        rc = read_as_csv(value, &add, msg);
+        if (rc < 0)
+            return rc;
+        struct ck_flag_strings *l = f->value;
+        if (!f->priv.owned) { /* the first use replaces the default */
+            *l = add;
+            f->priv.owned = true;
+            return 0;
+        }
+        if (add.n) {
+            l->items = ck_xrealloc(l->items, (l->n + add.n) * sizeof(*l->items));
+            memcpy(l->items + l->n, add.items, add.n * sizeof(*add.items));
+            l->n += add.n;
+        }
+        free(add.items);
+        return 0;
+    }
+    case CK_FLAG_MAP:
+    case CK_FLAG_BOOL_MAP:
+        if (!f->priv.owned) { /* the first use clears the default */
+            struct ck_flag_map *m = f->value;
+            m->keys = m->values = NULL;
+            m->n = 0;
+            f->priv.owned = true;
+        }
+        return map_set(f->value, value, f->type == CK_FLAG_BOOL_MAP, msg);
+    }
+    return -EINVAL;
+}
+
+/* pflag's Value.String() of the default (its DefValue); sets *zero when pflag would treat it as
+ * the zero value and leave "(default ...)" out. */
+static void format_default(const struct ck_flag *f, struct ck_buf *out, bool *zero)
+{
+    size_t start = out->len;
+    switch (f->type) {
+    case CK_FLAG_BOOL:
+        ck_buf_puts(out, f->priv.def.b ? "true" : "false");
+        break;
+    case CK_FLAG_INT:
+        ck_buf_printf(out, "%d", f->priv.def.i);
+        break;
+    case CK_FLAG_INT64:
+        ck_buf_printf(out, "%lld", (long long)f->priv.def.i64);
+        break;
+    case CK_FLAG_FLOAT:
+        format_float(out, f->priv.def.f);
+        break;
+    case CK_FLAG_STRING:
+        ck_buf_puts(out, f->priv.def.s ? f->priv.def.s : "");
+        break;
+    case CK_FLAG_STRINGS:
+        format_strings(out, &f->priv.def.strings);
+        break;
+    case CK_FLAG_DURATION:
+        format_duration(out, f->priv.def.i64);
+        break;
+    case CK_FLAG_MAP:
+    case CK_FLAG_BOOL_MAP:
+        format_map(out, &f->priv.def.map);
+        break;
+    }
+    const char *s = ck_buf_str(out) + start;
+    switch (f->type) {
+    case CK_FLAG_BOOL:
+        *zero = strcmp(s, "false") == 0;
+        break;
+    case CK_FLAG_DURATION:
+        *zero = strcmp(s, "0s") == 0;
+        break;
+    case CK_FLAG_INT:
+    case CK_FLAG_INT64:
+    case CK_FLAG_FLOAT:
+        *zero = strcmp(s, "0") == 0;
+        break;
+    case CK_FLAG_STRING:
+        *zero = *s == '\0';
+        break;
+    case CK_FLAG_STRINGS:
+        *zero = strcmp(s, "[]") == 0;
+        break;
+    default:
+        *zero = !*s || !strcmp(s, "false") || !strcmp(s, "0") || !strcmp(s, "<nil>");
+        break;
+    }
+}
+
+/* ---- the table ------------------------------------------------------------------------------ */
+
+/* The flags every binary gets: --help/-h and klog's --v/-v. */
+struct builtins {
+    struct ck_flag flags[3];
+    bool help;
+    int verbosity;
+};
+
+/* Flag-name equality under upstream's WordSepNormalizeFunc ('_' reads as '-'). */
+static bool name_eq(const char *a, const char *b, size_t blen)
+{
+    size_t i = 0;
+    for (; i < blen && a[i]; i++) {
+        char x = a[i] == '_' ? '-' : a[i];
+        char y = b[i] == '_' ? '-' : b[i];
+        if (x != y)
+            return false;
+    }
+    return i == blen && a[i] == '\0';
+}
+
+static struct ck_flag *find_in(struct ck_flag *t, const char *name, size_t n)
+{
+    for (; t && t->name; t++)
+        if (name_eq(t->name, name, n))
+            return t;
+    return NULL;
+}
+
+static struct ck_flag *find_short_in(struct ck_flag *t, char c)
+{
+    for (; t && t->name; t++)
+        if (t->shorthand && t->shorthand == c)
+            return t;
+    return NULL;
+}
+
+static void builtins_init(struct builtins *b, struct ck_flag *table, const char *help_usage)
+{
+    memset(b, 0, sizeof(*b));
+    b->verbosity = ck_log_verbosity;
+    size_t n = 0;
+    if (!find_in(table, "help", 4))
+        b->flags[n++] = (struct ck_flag)CK_BOOL_FLAG_P("help", find_short_in(table, 'h') ? 0 : 'h',
+                                                       &b->help, help_usage);
+    if (!find_in(table, "v", 1))
+        b->flags[n++] = (struct ck_flag)CK_INT_FLAG_P(
+            "v", find_short_in(table, 'v') ? 0 : 'v', &b->verbosity,
+            "number for the log level verbosity", .type_name = "Level");
+    for (size_t i = 0; i < n; i++)
+        capture_default(&b->flags[i]);
+}
+
+static int validate_table(struct ck_flag *table, struct ck_error *err)
+{
+    for (struct ck_flag *f = table; f->name; f++) {
+        if (!*f->name || f->name[0] == '-' || strchr(f->name, '=') || !f->value ||
+            f->type < CK_FLAG_BOOL || f->type > CK_FLAG_BOOL_MAP)
+            return ck_error_set(err, 400, CK_REASON_BAD_REQUEST, "invalid flag definition: %s",
+                                f->name);
+        for (struct ck_flag *g = table; g != f; g++) {
+            if (name_eq(g->name, f->name, strlen(f->name)))
+                return ck_error_set(err, 400, CK_REASON_BAD_REQUEST, "flag redefined: %s", f->name);
+            if (f->shorthand && g->shorthand == f->shorthand)
+                return ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                                    "unable to redefine '%c' shorthand: it's already used for "
+                                    "\"%s\" flag",
+                                    f->shorthand, g->name);
+        }
+    }
+    return 0;
+}
+
+struct parser {
+    struct ck_flag *table;
+    struct builtins b;
+    struct ck_error *err;
+};
+
+static struct ck_flag *lookup_long(struct parser *p, const char *name, size_t n)
+{
+    struct ck_flag *f = find_in(p->table, name, n);
+    return f ? f : find_in(p->b.flags, name, n);
+}
+
+static struct ck_flag *lookup_short(struct parser *p, char c)
+{
+    struct ck_flag *f = find_short_in(p->table, c);
+    return f ? f : find_short_in(p->b.flags, c);
+}
+
+static int fail(struct parser *p, struct ck_buf *msg)
+{
+    return ck_error_set(p->err, 400, CK_REASON_BAD_REQUEST, "%s", ck_buf_str(msg));
+}
+
+/* pflag's FlagSet.Set: parse, wrap errors as `invalid argument "v" for "--name" flag: ...`,
+ * mark Changed, warn when deprecated. */
+static int apply(struct parser *p, struct ck_flag *f, const char *value)
+{
+    CK_AUTOBUF struct ck_buf inner = CK_BUF_INIT;
+    if (set_value(f, value, &inner) < 0) {
+        CK_AUTOBUF struct ck_buf msg = CK_BUF_INIT;
+        CK_AUTOBUF struct ck_buf name = CK_BUF_INIT;
+        if (f->shorthand)
+            ck_buf_printf(&name, "-%c, --%s", f->shorthand, f->name);
+        else
+            ck_buf_printf(&name, "--%s", f->name);
+        ck_buf_puts(&msg, "invalid argument ");
+        go_quote(&msg, value);
+        ck_buf_puts(&msg, " for ");
+        go_quote(&msg, ck_buf_str(&name));
+        ck_buf_printf(&msg, " flag: %s", ck_buf_str(&inner));
+        return fail(p, &msg);
+    }
+    f->priv.changed = true;
+    if (f->deprecated)
+        fprintf(stderr, "Flag --%s has been deprecated, %s\n", f->name, f->deprecated);
+    if (f->value == &p->b.verbosity)
+        ck_log_set_verbosity(p->b.verbosity);
+    return 0;
+}
+
+/* One `--name[=value]` argument at argv[*i]; may consume argv[*i+1]. */
+static int parse_long(struct parser *p, int argc, char **argv, int *i)
+{
+    const char *s = argv[*i];
+    const char *name = s + 2;
+    CK_AUTOBUF struct ck_buf msg = CK_BUF_INIT;
+    if (!*name || *name == '-' || *name == '=') {
+        ck_buf_printf(&msg, "bad flag syntax: %s", s);
+        return fail(p, &msg);
+    }
+    const char *eq = strchr(name, '=');
+    size_t n = eq ? (size_t)(eq - name) : strlen(name);
+    struct ck_flag *f = lookup_long(p, name, n);
+    if (!f) {
+        ck_buf_printf(&msg, "unknown flag: --%.*s", (int)n, name);
+        return fail(p, &msg);
+    }
+    const char *value;
+    if (eq)
+        value = eq + 1;
+    else if (f->type == CK_FLAG_BOOL)
+        value = "true";
+    else if (*i + 1 < argc && argv[*i + 1])
+        value = argv[++*i];
+    else {
+        ck_buf_printf(&msg, "flag needs an argument: %s", s);
+        return fail(p, &msg);
+    }
+    return apply(p, f, value);
+}
+
+/* One `-abc` / `-n=value` / `-nvalue` / `-n value` argument at argv[*i]. */
+static int parse_short(struct parser *p, int argc, char **argv, int *i)
+{
+    const char *shorthands = argv[*i] + 1;
+    CK_AUTOBUF struct ck_buf msg = CK_BUF_INIT;
+    while (*shorthands) {
+        char c = shorthands[0];
+        struct ck_flag *f = lookup_short(p, c);
+        if (!f) {
+            ck_buf_puts(&msg, "unknown shorthand flag: ");
+            go_quote_byte(&msg, (unsigned char)c);
+            ck_buf_printf(&msg, " in -%s", shorthands);
+            return fail(p, &msg);
+        }
+        const char *value, *next = "";
+        if (strlen(shorthands) > 2 && shorthands[1] == '=') {
+            value = shorthands + 2;
+        } else if (f->type == CK_FLAG_BOOL) {
+            value = "true";
+            next = shorthands + 1;
+        } else if (shorthands[1]) {
+            value = shorthands + 1;
+        } else if (*i + 1 < argc && argv[*i + 1]) {
+            value = argv[++*i];
+        } else {
+            ck_buf_puts(&msg, "flag needs an argument: ");
+            go_quote_byte(&msg, (unsigned char)c);
+            ck_buf_printf(&msg, " in -%s", shorthands);
+            return fail(p, &msg);
+        }
+        int rc = apply(p, f, value);
+        if (rc < 0)
+            return rc;
+        shorthands = next;
+    }
+    return 0;
+}
+
+int ck_flags_parse(struct ck_flag *table, int argc, char **argv, struct ck_flags_result *res,
+                   struct ck_error *err)
+{
+    struct ck_flags_result ignored;
+    if (!res)
+        res = &ignored;
+    memset(res, 0, sizeof(*res));
+    res->args_before_dash = -1;
+    res->args = argv && argc > 0 ? argv + 1 : argv;
+    if (!table || argc < 0 || (argc > 0 && !argv))
+        return ck_error_set(err, 400, CK_REASON_BAD_REQUEST, "invalid flag table or arguments");
+    int rc = validate_table(table, err);
+    if (rc < 0)
+        return rc;
+    for (struct ck_flag *f = table; f->name; f++)
+        capture_default(f);
+
+    struct parser p = {.table = table, .err = err};
+    builtins_init(&p.b, table, "help");
+    int npos = 0;
+    for (int i = 1; i < argc && argv[i]; i++) {
+        char *s = argv[i];
+        if (s[0] != '-' || s[1] == '\0') {
+            argv[1 + npos++] = s;
+            continue;
+        }
+        if (s[1] == '-' && s[2] == '\0') { /* "--" ends the flags */
+            res->args_before_dash = npos;
+            for (i++; i < argc && argv[i]; i++)
+                argv[1 + npos++] = argv[i];
+            break;
+        }
+        rc = s[1] == '-' ? parse_long(&p, argc, argv, &i) : parse_short(&p, argc, argv, &i);
+        if (rc < 0) {
+            res->nargs = npos;
+            return rc;
+        }
+    }
+    res->nargs = npos;
+    res->help = p.b.help;
+    return 0;
+}
+
+/* ---- help text ---------------------------------------------------------------------------- */
+
+struct usage_line {
+    const char *name;
+    char *left;  /* "  -v, --v Level" */
+    char *right; /* usage text and default */
+};
+
+static int cmp_usage(const void *a, const void *b)
+{
+    return strcmp(((const struct usage_line *)a)->name, ((const struct usage_line *)b)->name);
+}
+
+static const char *type_word(const struct ck_flag *f)
+{
+    if (f->type_name) {
+        if (!strcmp(f->type_name, "bool"))
+            return "";
+        if (!strcmp(f->type_name, "float64"))
+            return "float";
+        if (!strcmp(f->type_name, "int64"))
+            return "int";
+        return f->type_name;
+    }
+    switch (f->type) {
+    case CK_FLAG_BOOL:
+        return "";
+    case CK_FLAG_INT:
+    case CK_FLAG_INT64:
+        return "int";
+    case CK_FLAG_FLOAT:
+        return "float";
+    case CK_FLAG_STRING:
+        return "string";
+    case CK_FLAG_STRINGS:
+        return "strings";
+    case CK_FLAG_DURATION:
+        return "duration";
+    case CK_FLAG_MAP:
+        return "mapStringString";
+    case CK_FLAG_BOOL_MAP:
+        return "mapStringBool";
+    }
+    return "";
+}
+
+/* pflag's UnquoteUsage + default: fills line->left and line->right. */
+static void usage_line(const struct ck_flag *f, struct usage_line *line)
+{
+    CK_AUTOBUF struct ck_buf left = CK_BUF_INIT;
+    CK_AUTOBUF struct ck_buf right = CK_BUF_INIT;
+    const char *usage = f->usage ? f->usage : "";
+    const char *q1 = strchr(usage, '`');
+    const char *q2 = q1 ? strchr(q1 + 1, '`') : NULL;
+    CK_AUTOFREE char *varname = NULL;
+    if (q2) {
+        varname = ck_xstrndup(q1 + 1, (size_t)(q2 - q1 - 1));
+        ck_buf_add(&right, usage, (size_t)(q1 - usage));
+        ck_buf_puts(&right, varname);
+        ck_buf_puts(&right, q2 + 1);
+    } else {
+        varname = ck_xstrdup(type_word(f));
+        ck_buf_puts(&right, usage);
+    }
+    if (f->shorthand)
+        ck_buf_printf(&left, "  -%c, --%s", f->shorthand, f->name);
+    else
+        ck_buf_printf(&left, "      --%s", f->name);
+    if (*varname)
+        ck_buf_printf(&left, " %s", varname);
+
+    CK_AUTOBUF struct ck_buf def = CK_BUF_INIT;
+    bool zero;
+    format_default(f, &def, &zero);
+    if (!zero) {
+        ck_buf_puts(&right, " (default ");
+        if (f->type == CK_FLAG_STRING)
+            go_quote(&right, ck_buf_str(&def));
+        else
+            ck_buf_puts(&right, ck_buf_str(&def));
+        ck_buf_putc(&right, ')');
+    }
+    line->name = f->name;
+    line->left = ck_buf_detach(&left);
+    line->right = ck_buf_detach(&right);
+}
+
+static bool listed(const struct ck_flag *f)
+{
+    return !f->hidden && !f->deprecated;
+}
+
+void ck_flags_format_usage(struct ck_flag *table, const char *prog, struct ck_buf *out)
+{
+    if (!out)
+        return;
+    CK_AUTOFREE char *help_usage = ck_xasprintf("help for %s", prog ? prog : "this command");
+    struct builtins b;
+    builtins_init(&b, table, help_usage);
+    size_t n = 0;
+    for (struct ck_flag *f = table; f && f->name; f++)
+        n++;
+    struct usage_line *lines = ck_xcalloc(n + CK_ARRAY_SIZE(b.flags), sizeof(*lines));
+    size_t count = 0;
+    for (struct ck_flag *f = table; f && f->name; f++) {
+        capture_default(f);
+        if (listed(f))
+            usage_line(f, &lines[count++]);
+    }
+    for (struct ck_flag *f = b.flags; f->name; f++)
+        usage_line(f, &lines[count++]);
+    qsort(lines, count, sizeof(*lines), cmp_usage);
+
+    size_t maxlen = 0;
+    for (size_t i = 0; i < count; i++)
+        if (strlen(lines[i].left) + 1 > maxlen)
+            maxlen = strlen(lines[i].left) + 1;
+    for (size_t i = 0; i < count; i++) {
+        size_t l = strlen(lines[i].left);
+        ck_buf_printf(out, "%s %*s ", lines[i].left, (int)(maxlen - l), "");
+        /* continuation lines of a multi-line usage start under the first one */
+        for (const char *r = lines[i].right; *r; r++) {
+            ck_buf_putc(out, *r);
+            if (*r == '\n')
+                ck_buf_printf(out, "%*s", (int)(maxlen + 2), "");
+        }
+        ck_buf_putc(out, '\n');
+        free(lines[i].left);
+        free(lines[i].right);
+    }
+    free(lines);
+}
+
+int ck_flags_usage(struct ck_flag *table, const char *prog, FILE *out)
+{
+    CK_AUTOBUF struct ck_buf b = CK_BUF_INIT;
+    ck_flags_format_usage(table, prog, &b);
+    if (!out)
+        return -EINVAL;
+    if (b.len && fwrite(b.data, 1, b.len, out) != b.len)
+        return -EIO;
+    return fflush(out) == 0 ? 0 : -EIO;
+}
+
+void ck_flags_free(struct ck_flag *table)
+{
+    for (struct ck_flag *f = table; f && f->name; f++)
+        restore_default(f);
+}
+
+struct ck_flag *ck_flags_lookup(struct ck_flag *table, const char *name)
+{
+    return name ? find_in(table, name, strlen(name)) : NULL;
+}
+
+bool ck_flags_changed(struct ck_flag *table, const char *name)
+{
+    struct ck_flag *f = ck_flags_lookup(table, name);
+    return f && f->priv.changed;
+}
