@@ -3,9 +3,10 @@
  * Besides the parser this file holds small private re-implementations of the Go library
  * pieces pflag leans on, so values and messages come out as upstream's do: strconv's
  * ParseBool/ParseInt/ParseFloat/Quote/FormatFloat('g', -1), encoding/csv's first-record
- * reader and field quoting (StringSlice), and time.ParseDuration/Duration.String.
+ * reader and field quoting (StringSlice). Durations come from common/timeutil.
  */
 #include "flags.h"
+#include "timeutil.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -121,24 +122,6 @@ static void go_quote_byte(struct ck_buf *b, unsigned char c)
         ck_buf_putc(b, (char)(0x80 | (c & 0x3f)));
     }
     ck_buf_putc(b, '\'');
-}
-
-/* Appends s as the time package quotes inside its errors: bytes outside printable ASCII as
- * \xNN, quote and backslash escaped. */
-static void time_quote(struct ck_buf *b, const char *s, size_t n)
-{
-    ck_buf_putc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80 || c < 0x20) {
-            ck_buf_printf(b, "\\x%02x", c);
-        } else {
-            if (c == '"' || c == '\\')
-                ck_buf_putc(b, '\\');
-            ck_buf_putc(b, (char)c);
-        }
-    }
-    ck_buf_putc(b, '"');
 }
 
 /* ---- strconv ---------------------------------------------------------------------------- */
@@ -412,204 +395,23 @@ static void format_float(struct ck_buf *out, double v)
     }
 }
 
-/* ---- time.ParseDuration / Duration.String -------------------------------------------------
- * Private copies for now: they will move to common/timeutil (ck_duration_parse and its
- * formatter) once that module lands; the lead dedupes. */
+/* ---- durations: Go syntax through common/timeutil ------------------------------------- */
 
-#define DUR_LIMIT (UINT64_C(1) << 63)
-
-static void duration_error(struct ck_buf *msg, const char *what, const char *unit, size_t ulen,
-                           const char *orig)
+static int parse_duration(const char *value, int64_t *ns, struct ck_buf *msg)
 {
-    ck_buf_printf(msg, "time: %s", what);
-    if (unit) {
-        time_quote(msg, unit, ulen);
-        ck_buf_puts(msg, " in duration ");
-    }
-    time_quote(msg, orig, strlen(orig));
+    struct ck_error e = CK_ERROR_INIT;
+    int rc = ck_duration_parse(value, ns, &e);
+    if (rc < 0)
+        ck_buf_puts(msg, e.message);
+    ck_error_clear(&e);
+    return rc;
 }
 
-static uint64_t duration_unit(const char *u, size_t n)
-{
-    static const struct {
-        const char *name;
-        uint64_t ns;
-    } units[] = {
-        {"ns", 1},
-        {"us", 1000},
-        {"\xc2\xb5s", 1000}, /* U+00B5 micro sign */
-        {"\xce\xbcs", 1000}, /* U+03BC Greek mu */
-        {"ms", 1000000},
-        {"s", 1000000000},
-        {"m", UINT64_C(60) * 1000000000},
-        {"h", UINT64_C(3600) * 1000000000},
-    };
-    for (size_t i = 0; i < CK_ARRAY_SIZE(units); i++)
-        if (strlen(units[i].name) == n && memcmp(units[i].name, u, n) == 0)
-            return units[i].ns;
-    return 0;
-}
-
-/* time.ParseDuration: "300ms", "-1.5h", "2h45m"; stores nanoseconds in *ns. */
-static int parse_duration(const char *orig, int64_t *ns, struct ck_buf *msg)
-{
-    const char *s = orig;
-    bool neg = false;
-    if (*s == '-' || *s == '+')
-        neg = *s++ == '-';
-    if (strcmp(s, "0") == 0) {
-        *ns = 0;
-        return 0;
-    }
-    if (!*s)
-        goto invalid;
-    uint64_t d = 0;
-    while (*s) {
-        if (!(*s == '.' || isdigit((unsigned char)*s)))
-            goto invalid;
-        uint64_t v = 0, f = 0;
-        double scale = 1;
-        const char *start = s;
-        for (; isdigit((unsigned char)*s); s++) {
-            if (v > DUR_LIMIT / 10)
-                goto invalid;
-            v = v * 10 + (uint64_t)(*s - '0');
-            if (v > DUR_LIMIT)
-                goto invalid;
-        }
-        bool pre = s != start, post = false;
-        if (*s == '.') {
-            s++;
-            start = s;
-            bool overflow = false;
-            for (; isdigit((unsigned char)*s); s++) {
-                if (overflow)
-                    continue;
-                if (f > (DUR_LIMIT - 1) / 10) {
-                    overflow = true;
-                    continue;
-                }
-                uint64_t y = f * 10 + (uint64_t)(*s - '0');
-                if (y > DUR_LIMIT) {
-                    overflow = true;
-                    continue;
-                }
-                f = y;
-                scale *= 10;
-            }
-            post = s != start;
-        }
-        if (!pre && !post)
-            goto invalid;
-        const char *u = s;
-        while (*s && *s != '.' && !isdigit((unsigned char)*s))
-            s++;
-        if (s == u) {
-            duration_error(msg, "missing unit in duration ", NULL, 0, orig);
-            return -EINVAL;
-        }
-        uint64_t unit = duration_unit(u, (size_t)(s - u));
-        if (!unit) {
-            duration_error(msg, "unknown unit ", u, (size_t)(s - u), orig);
-            return -EINVAL;
-        }
-        if (v > DUR_LIMIT / unit)
-            goto invalid;
-        v *= unit;
-        if (f > 0) {
-            v += (uint64_t)((double)f * ((double)unit / scale));
-            if (v > DUR_LIMIT)
-                goto invalid;
-        }
-        d += v;
-        if (d > DUR_LIMIT)
-            goto invalid;
-    }
-    if (neg) {
-        *ns = d == DUR_LIMIT ? INT64_MIN : -(int64_t)d;
-        return 0;
-    }
-    if (d > DUR_LIMIT - 1)
-        goto invalid;
-    *ns = (int64_t)d;
-    return 0;
-invalid:
-    duration_error(msg, "invalid duration ", NULL, 0, orig);
-    return -EINVAL;
-}
-
-/* Writes the fraction digits of v/10^prec (trailing zeros dropped) backwards ending at *w;
- * returns v/10^prec. */
-static uint64_t dur_frac(char *buf, int *w, uint64_t v, int prec)
-{
-    bool print = false;
-    for (int i = 0; i < prec; i++) {
-        int digit = (int)(v % 10);
-        print = print || digit != 0;
-        if (print)
-            buf[--*w] = (char)('0' + digit);
-        v /= 10;
-    }
-    if (print)
-        buf[--*w] = '.';
-    return v;
-}
-
-static void dur_int(char *buf, int *w, uint64_t v)
-{
-    if (v == 0) {
-        buf[--*w] = '0';
-        return;
-    }
-    for (; v > 0; v /= 10)
-        buf[--*w] = (char)('0' + v % 10);
-}
-
-/* time.Duration.String: "1h2m3.5s", "5m0s", "300ms", "1.5µs", "0s". */
 static void format_duration(struct ck_buf *out, int64_t d)
 {
-    char buf[40];
-    int w = (int)sizeof(buf);
-    uint64_t u = (uint64_t)d;
-    bool neg = d < 0;
-    if (neg)
-        u = 0 - u;
-    if (u < 1000000000) {
-        int prec = 0;
-        buf[--w] = 's';
-        if (u == 0) {
-            ck_buf_puts(out, "0s");
-            return;
-        } else if (u < 1000) {
-            buf[--w] = 'n';
-        } else if (u < 1000000) {
-            prec = 3;
-            buf[--w] = '\xb5'; /* U+00B5, written backwards */
-            buf[--w] = '\xc2';
-        } else {
-            prec = 6;
-            buf[--w] = 'm';
-        }
-        u = dur_frac(buf, &w, u, prec);
-        dur_int(buf, &w, u);
-    } else {
-        buf[--w] = 's';
-        u = dur_frac(buf, &w, u, 9);
-        dur_int(buf, &w, u % 60);
-        u /= 60;
-        if (u > 0) {
-            buf[--w] = 'm';
-            dur_int(buf, &w, u % 60);
-            u /= 60;
-            if (u > 0) {
-                buf[--w] = 'h';
-                dur_int(buf, &w, u);
-            }
-        }
-    }
-    if (neg)
-        buf[--w] = '-';
-    ck_buf_add(out, buf + w, sizeof(buf) - (size_t)w);
+    char b[CK_DURATION_BUFSZ];
+    ck_duration_format(d, b);
+    ck_buf_puts(out, b);
 }
 
 /* ---- encoding/csv (StringSlice values) ---------------------------------------------------- */
