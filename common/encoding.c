@@ -3,6 +3,7 @@
 #include "mem.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,7 +50,7 @@ char *ck_base64url_encode(const void *data, size_t len)
     return b64_encode(data, len, URL_ALPHABET, 0);
 }
 
-static int b64_value(char c)
+static int b64_value(char c, bool url)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -57,46 +58,90 @@ static int b64_value(char c)
         return c - 'a' + 26;
     if (c >= '0' && c <= '9')
         return c - '0' + 52;
-    if (c == '+' || c == '-')
+    if (c == (url ? '-' : '+'))
         return 62;
-    if (c == '/' || c == '_')
+    if (c == (url ? '_' : '/'))
         return 63;
     return -1;
 }
 
-int ck_base64_decode(const char *s, size_t len, uint8_t **out, size_t *out_len)
+static size_t skip_newlines(const char *s, size_t len, size_t si)
 {
-    /* strip padding: at most two '=' and only at the end of a 4-aligned input */
-    size_t n = len;
-    if (n >= 1 && s[n - 1] == '=') {
-        if (len % 4 != 0)
-            return -EINVAL;
-        n--;
-        if (n >= 1 && s[n - 1] == '=')
-            n--;
-    }
-    if (n % 4 == 1)
-        return -EINVAL;
-    uint8_t *buf = ck_xmalloc(n / 4 * 3 + 3);
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64_value(s[i]);
-        if (v < 0) {
-            free(buf);
-            return -EINVAL;
+    while (si < len && (s[si] == '\r' || s[si] == '\n'))
+        si++;
+    return si;
+}
+
+/* Go's decoder, quantum by quantum: with `padded`, a partial final quantum must be completed
+ * by '=' (and nothing but newlines may follow); without, padding is an error. Stray bits
+ * after the last byte are ignored, as Go's non-strict encodings do. */
+static int b64_decode(const char *s, size_t len, bool url, bool padded, uint8_t **out,
+                      size_t *out_len)
+{
+    uint8_t *buf = ck_xmalloc(len / 4 * 3 + 4);
+    size_t o = 0, si = 0, bad = (size_t)-1;
+    bool done = false;
+    while (!done) {
+        uint32_t acc = 0;
+        int j = 0;
+        size_t qstart = si = skip_newlines(s, len, si);
+        if (si == len)
+            break; /* clean end between quanta */
+        bool pad = false;
+        while (j < 4) {
+            si = skip_newlines(s, len, si);
+            if (si == len)
+                break;
+            char c = s[si];
+            if (c == '=' && padded && j >= 2) {
+                pad = true;
+                break;
+            }
+            int v = b64_value(c, url);
+            if (v < 0) {
+                bad = si;
+                break;
+            }
+            acc = acc << 6 | (uint32_t)v;
+            j++;
+            si++;
         }
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            buf[o++] = (uint8_t)(acc >> bits);
+        if (bad != (size_t)-1)
+            break;
+        if (j < 4) {
+            if (pad) {
+                /* "xx==" needs a second '='; then only newlines may follow */
+                si++;
+                if (j == 2) {
+                    si = skip_newlines(s, len, si);
+                    if (si == len || s[si] != '=') {
+                        bad = si == len ? qstart : si;
+                        break;
+                    }
+                    si++;
+                }
+                si = skip_newlines(s, len, si);
+                if (si < len) {
+                    bad = si;
+                    break;
+                }
+            } else if (padded || j == 1) {
+                bad = qstart; /* input ended inside a quantum */
+                break;
+            }
+            done = true;
         }
+        acc <<= 6 * (4 - j);
+        buf[o++] = (uint8_t)(acc >> 16);
+        if (j >= 3)
+            buf[o++] = (uint8_t)(acc >> 8);
+        if (j == 4)
+            buf[o++] = (uint8_t)acc;
     }
-    /* leftover bits must be zero (canonical encoding), as Go's strict decoders check */
-    if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
+    if (bad != (size_t)-1) {
         free(buf);
+        if (out_len)
+            *out_len = bad;
         return -EINVAL;
     }
     buf[o] = 0;
@@ -104,6 +149,16 @@ int ck_base64_decode(const char *s, size_t len, uint8_t **out, size_t *out_len)
     if (out_len)
         *out_len = o;
     return 0;
+}
+
+int ck_base64_decode(const char *s, size_t len, uint8_t **out, size_t *out_len)
+{
+    return b64_decode(s, len, false, true, out, out_len);
+}
+
+int ck_base64url_decode(const char *s, size_t len, uint8_t **out, size_t *out_len)
+{
+    return b64_decode(s, len, true, false, out, out_len);
 }
 
 void ck_sha256(const void *data, size_t len, uint8_t digest[32])

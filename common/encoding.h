@@ -12,10 +12,15 @@
 char *ck_base64_encode(const void *data, size_t len);
 /* URL-safe alphabet without padding (RFC 4648 §5), as JWTs use. */
 char *ck_base64url_encode(const void *data, size_t len);
-/* Decodes standard or URL-safe base64, padded or not; ignores no characters (whitespace is an
- * error, as Go's StdEncoding). Returns 0 and sets *out (caller frees; NUL-terminated for
- * convenience, *out_len excludes it), or -EINVAL on malformed input. */
+/* Decodes as Go's base64.StdEncoding does (what upstream uses for Secret data): standard
+ * alphabet, '=' padding required, '\r' and '\n' skipped anywhere, stray bits after the last
+ * byte ignored. Returns 0 and sets *out (caller frees; NUL-terminated for convenience,
+ * *out_len excludes it), or -EINVAL with *out untouched and *out_len (when given) set to the
+ * offset Go reports ("illegal base64 data at input byte N"). */
 int ck_base64_decode(const char *s, size_t len, uint8_t **out, size_t *out_len);
+/* The same for Go's base64.RawURLEncoding (URL-safe alphabet, no padding), as JWTs and
+ * continue tokens use. */
+int ck_base64url_decode(const char *s, size_t len, uint8_t **out, size_t *out_len);
 
 /* sha256 of data: raw 32 bytes into digest. */
 void ck_sha256(const void *data, size_t len, uint8_t digest[32]);

@@ -40,7 +40,9 @@ static void base64_rfc4648_vectors_round_trip(void **state)
         for (size_t f = 0; f < 2; f++) {
             uint8_t *out = NULL;
             size_t out_len = 99;
-            assert_int_equal(ck_base64_decode(forms[f], strlen(forms[f]), &out, &out_len), 0);
+            int rc = f == 0 ? ck_base64_decode(forms[f], strlen(forms[f]), &out, &out_len)
+                            : ck_base64url_decode(forms[f], strlen(forms[f]), &out, &out_len);
+            assert_int_equal(rc, 0);
             assert_int_equal(out_len, n);
             assert_memory_equal(out, RFC4648[i].plain, n);
             assert_int_equal(out[n], 0); /* NUL-terminated for convenience */
@@ -59,7 +61,7 @@ static void base64_alphabets_differ_on_62_and_63(void **state)
     assert_string_equal(url, "-_-_ABA");
     uint8_t *out;
     size_t n;
-    assert_int_equal(ck_base64_decode(url, strlen(url), &out, &n), 0);
+    assert_int_equal(ck_base64url_decode(url, strlen(url), &out, &n), 0);
     assert_int_equal(n, sizeof(bin));
     assert_memory_equal(out, bin, sizeof(bin));
     free(out);
@@ -77,28 +79,47 @@ static void base64_alphabets_differ_on_62_and_63(void **state)
 static void base64_rejects_malformed_input(void **state)
 {
     (void)state;
-    static const char *bad[] = {
-        "Zg=",      /* padding that does not complete a quantum */
-        "Zg===",    /* too much padding */
-        "====",     /* padding only */
-        "Z",        /* a lone character cannot hold a byte */
-        "Zm9vY",    /* likewise after full quanta */
-        "Zm9v!A==", /* outside both alphabets */
-        "Zm 9v",    /* whitespace is not skipped */
-        "Zm9v\n",   /* neither are newlines */
-        "Zg==Zg==", /* padding in the middle */
-        "Zh==",     /* non-zero bits after the last byte (non-canonical) */
-        "Zm9=",     /* likewise with one pad */
+    /* Go's StdEncoding: padding required, the offset it reports */
+    static const struct {
+        const char *in;
+        size_t at;
+    } bad[] = {
+        {"Zg=", 0},      /* padding that does not complete a quantum */
+        {"Zg===", 4},    /* too much padding */
+        {"====", 0},     /* padding only */
+        {"Z", 0},        /* a lone character cannot hold a byte */
+        {"Zm9vY", 4},    /* likewise after full quanta */
+        {"Zm9v!A==", 4}, /* outside the alphabet */
+        {"Zm 9v", 2},    /* spaces are not skipped */
+        {"Zg==Zg==", 4}, /* data after padding */
+        {"Zg", 0},       /* standard encoding needs its padding */
+        {"-_-_", 0},     /* URL-safe characters are not standard */
     };
     for (size_t i = 0; i < CK_ARRAY_SIZE(bad); i++) {
         uint8_t *out = (uint8_t *)"untouched";
-        if (ck_base64_decode(bad[i], strlen(bad[i]), &out, NULL) != -EINVAL)
-            fail_msg("accepted malformed base64 %s", bad[i]);
+        size_t at = 99;
+        if (ck_base64_decode(bad[i].in, strlen(bad[i].in), &out, &at) != -EINVAL)
+            fail_msg("accepted malformed base64 %s", bad[i].in);
         assert_string_equal((char *)out, "untouched"); /* nothing allocated on failure */
+        if (at != bad[i].at)
+            fail_msg("%s: error at %zu, want %zu", bad[i].in, at, bad[i].at);
     }
-    /* only len bytes are read */
+    /* what Go accepts that a strict decoder would not: newlines, stray trailing bits */
     uint8_t *out;
     size_t n;
+    assert_int_equal(ck_base64_decode("Zm9v\r\nYmFy\n", 11, &out, &n), 0);
+    assert_int_equal(n, 6);
+    assert_memory_equal(out, "foobar", 6);
+    free(out);
+    assert_int_equal(ck_base64_decode("Zh==", 4, &out, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0], 'f');
+    free(out);
+    /* the raw URL form takes no padding */
+    assert_int_equal(ck_base64url_decode("Zg==", 4, &out, &n), -EINVAL);
+    assert_int_equal(n, 2);
+    assert_int_equal(ck_base64url_decode("Z", 1, &out, &n), -EINVAL);
+    /* only len bytes are read */
     assert_int_equal(ck_base64_decode("Zm9v!!!", 4, &out, &n), 0);
     assert_int_equal(n, 3);
     free(out);
