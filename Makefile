@@ -91,6 +91,10 @@ $(BUILD)/test/integration/%: $(BUILD)/test/integration/%.o $(TESTLIB_OBJ) $(DAEM
 $(BUILD)/test/bench/%: $(BUILD)/test/bench/%.o $(TESTLIB_OBJ) $(DAEMON_LIBS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# files compiled into the binaries with .incbin
+$(BUILD)/apiserver/openapi/embed.o: apiserver/openapi/swagger-v1.32.json
+$(BUILD)/apiserver/proto/table.o: apiserver/proto/fields.txt
+
 test-bins: $(UNIT_BINS) $(INTEG_BINS)
 
 # make test: deps, release build, sanitizer build of every C test, then every suite.

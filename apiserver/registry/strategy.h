@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "fielderr.h"
 
@@ -28,8 +29,8 @@ enum {
     /* metadata.generation is 1 on create and is bumped when anything but metadata and status
      * changes (upstream bumps on spec changes; for kinds without spec, on data changes). */
     STRAT_GENERATION = 1 << 1,
-    /* Cluster-scoped objects the apiserver never lets clients delete (none yet). */
-    STRAT_RESERVED = 1 << 2,
+    /* Create keeps the status the client sent (nodes register with their status). */
+    STRAT_CREATE_STATUS = 1 << 2,
 };
 
 struct strategy {
@@ -48,6 +49,15 @@ struct strategy {
     void (*validate)(const cJSON *obj, struct field_errors *e);
     /* Update validation (immutable fields, ...); obj already passed validate. */
     void (*validate_update)(const cJSON *obj, const cJSON *old, struct field_errors *e);
+    /* Graceful deletion: the grace period (seconds) this kind gives obj for the request's
+     * DeleteOptions (opts may be NULL); 0 deletes at once. NULL hook: always 0. */
+    int64_t (*grace_period)(const cJSON *obj, const cJSON *opts);
+    /* True while kind-specific finalizers (a namespace's spec.finalizers) still hold a
+     * deleted object, besides metadata.finalizers. */
+    bool (*held)(const cJSON *obj);
+    /* Runs when a delete leaves obj in place (held or graceful), e.g. a namespace turns
+     * Terminating. */
+    void (*prepare_delete)(cJSON *obj);
 };
 
 /* The strategy for kinds with no rules of their own beyond the flags. */

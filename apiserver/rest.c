@@ -1,0 +1,659 @@
+/* rest.c - generic REST verbs (see rest.h).
+ *
+ * Each verb follows upstream's generic registry: decode, prepare (objmeta + strategy),
+ * validate, admit (namespace lifecycle), store with resourceVersion preconditions, respond with
+ * the object as stored or an upstream-shaped Status.
+ */
+#include "rest.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "fields.h"
+#include "json.h"
+#include "log.h"
+#include "mem.h"
+#include "objmeta.h"
+#include "patch/patch.h"
+#include "printers/printers.h"
+#include "registry/strategy.h"
+#include "selector.h"
+#include "subresources.h"
+#include "timeutil.h"
+#include "watch.h"
+
+static const struct resource *namespaces_resource(void)
+{
+    return resource_find("", "v1", "namespaces");
+}
+
+/* 404 NotFound for a resource that does not exist (unknown name in URL). */
+static int not_found(const struct resource *r, const char *name, struct ck_error *err)
+{
+    char qr[300];
+    store_qualified_resource(r, qr, sizeof(qr));
+    ck_error_set(err, 404, CK_REASON_NOT_FOUND, "%s \"%s\" not found", qr, name);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "name", name);
+    if (r->group[0])
+        cJSON_AddStringToObject(d, "group", r->group);
+    cJSON_AddStringToObject(d, "kind", r->plural);
+    ck_error_set_details(err, d);
+    return -ENOENT;
+}
+
+/* Namespace lifecycle admission for writes into ns: the namespace must exist, and a
+ * terminating one takes no new objects (upstream's NamespaceLifecycle plugin). */
+static int admit_namespace(struct apiserver *s, const struct resource *r, const char *ns,
+                           struct ck_error *err)
+{
+    if (!r->namespaced)
+        return 0;
+    cJSON *nsobj = NULL;
+    int rc = store_get(&s->store, namespaces_resource(), "", ns, &nsobj, err);
+    if (rc < 0)
+        return rc;
+    const char *phase = ck_json_get_string(nsobj, "status.phase", "");
+    bool terminating = !strcmp(phase, "Terminating");
+    cJSON_Delete(nsobj);
+    if (terminating) {
+        ck_error_set(err, 403, CK_REASON_FORBIDDEN,
+                     "%s \"%s\" is forbidden: unable to create new content in namespace %s "
+                     "because it is being terminated",
+                     r->plural, "", ns);
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "kind", r->plural);
+        cJSON *causes = cJSON_AddArrayToObject(d, "causes");
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddStringToObject(c, "reason", "NamespaceTerminating");
+        cJSON_AddStringToObject(c, "message",
+                                "namespace is being terminated"); /* upstream's cause text */
+        cJSON_AddStringToObject(c, "field", "metadata.namespace");
+        cJSON_AddItemToArray(causes, c);
+        ck_error_set_details(err, d);
+        return -EPERM;
+    }
+    return 0;
+}
+
+bool rest_dry_run(struct ck_http_req *req, struct ck_error *err, int *rc)
+{
+    const char *dr = ck_http_query(req, "dryRun");
+    *rc = 0;
+    if (!dr || !dr[0])
+        return false;
+    if (strcmp(dr, "All")) {
+        *rc = ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                           "dryRun: Unsupported value: \"%s\": supported values: \"All\"", dr);
+        return false;
+    }
+    return true;
+}
+
+/* ---- read ---- */
+
+static int do_get(struct apiserver *s, struct ck_http_req *req, const struct request_info *ri,
+                  const struct resource *r, struct ck_error *err)
+{
+    cJSON *obj = NULL;
+    int rc;
+    if (codec_wants_table(req) &&
+        (rc = printers_check_include_object(ck_http_query(req, "includeObject"), err)) < 0)
+        return rc;
+    rc = store_get(&s->store, r, ri->namespace_, ri->name, &obj, err);
+    if (rc < 0)
+        return rc;
+    if (ri->subresource[0] && strcmp(ri->subresource, "status")) {
+        cJSON_Delete(obj);
+        return ck_error_set(err, 404, CK_REASON_NOT_FOUND,
+                            "the server could not find the requested resource");
+    }
+    if (codec_wants_table(req)) {
+        struct timespec now;
+        ck_time_now(&now);
+        cJSON *t = printers_table_object(r, obj, ck_http_query(req, "includeObject"), &now);
+        cJSON_Delete(obj);
+        obj = t;
+    }
+    codec_respond(req, 200, obj);
+    cJSON_Delete(obj);
+    return 0;
+}
+
+struct list_filter {
+    const struct resource *r;
+    struct ck_label_selector *labels;
+    struct ck_field_selector *fields;
+};
+
+static bool list_keep(const cJSON *obj, void *vctx)
+{
+    struct list_filter *f = vctx;
+    const cJSON *labels = ck_json_get(obj, "metadata.labels");
+    if (f->labels && !ck_label_selector_matches(f->labels, labels))
+        return false;
+    if (f->fields && !fields_match(f->r, f->fields, obj))
+        return false;
+    return true;
+}
+
+static int parse_int64_param(struct ck_http_req *req, const char *name, int64_t *out,
+                             struct ck_error *err)
+{
+    const char *v = ck_http_query(req, name);
+    *out = 0;
+    if (!v || !v[0])
+        return 0;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || *end || n < 0)
+        return ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                            "invalid value for %s: %s: strconv.ParseInt: parsing \"%s\": invalid "
+                            "syntax",
+                            name, v, v);
+    *out = n;
+    return 0;
+}
+
+static int do_list(struct apiserver *s, struct ck_http_req *req, const struct request_info *ri,
+                   const struct resource *r, struct ck_error *err)
+{
+    struct list_filter f = {.r = r};
+    int rc = 0;
+    const char *ls = ck_http_query(req, "labelSelector");
+    const char *fs = ck_http_query(req, "fieldSelector");
+    if (ls && ls[0] && (rc = ck_label_selector_parse(ls, &f.labels, err)) < 0)
+        goto out;
+    if (fs && fs[0]) {
+        if ((rc = ck_field_selector_parse(fs, &f.fields, err)) < 0)
+            goto out;
+        if ((rc = fields_check(r, f.fields, err)) < 0)
+            goto out;
+    }
+    struct store_list_opts o = {.ns = ri->namespace_, .filter_ctx = &f};
+    if (f.labels || f.fields)
+        o.filter = list_keep;
+    if ((rc = parse_int64_param(req, "limit", &o.limit, err)) < 0)
+        goto out;
+    o.continue_token = ck_http_query(req, "continue");
+    const char *rv = ck_http_query(req, "resourceVersion");
+    const char *rvm = ck_http_query(req, "resourceVersionMatch");
+    if (rv && rv[0] && strcmp(rv, "0") && rvm && !strcmp(rvm, "Exact")) {
+        if ((rc = parse_int64_param(req, "resourceVersion", &o.rv, err)) < 0)
+            goto out;
+    }
+    bool table = codec_wants_table(req);
+    if (table && (rc = printers_check_include_object(ck_http_query(req, "includeObject"), err)) < 0)
+        goto out;
+    struct store_list_result res;
+    if ((rc = store_list(&s->store, r, &o, &res, err)) < 0)
+        goto out;
+    if (table) {
+        struct timespec now;
+        ck_time_now(&now);
+        char rvs[32];
+        snprintf(rvs, sizeof(rvs), "%lld", (long long)res.rv);
+        cJSON *t = printers_table(r, res.items, ck_http_query(req, "includeObject"), rvs,
+                                  res.continue_token, res.continue_token ? res.remaining : -1,
+                                  &now);
+        store_list_result_free(&res);
+        codec_respond(req, 200, t);
+        cJSON_Delete(t);
+        goto out;
+    }
+    cJSON *list = cJSON_CreateObject();
+    char gv[300], kind[300];
+    resource_api_version(r, gv, sizeof(gv));
+    snprintf(kind, sizeof(kind), "%sList", r->kind);
+    cJSON_AddStringToObject(list, "kind", kind);
+    cJSON_AddStringToObject(list, "apiVersion", gv);
+    cJSON *meta = cJSON_AddObjectToObject(list, "metadata");
+    char rvs[32];
+    snprintf(rvs, sizeof(rvs), "%lld", (long long)res.rv);
+    cJSON_AddStringToObject(meta, "resourceVersion", rvs);
+    if (res.continue_token) {
+        cJSON_AddStringToObject(meta, "continue", res.continue_token);
+        if (res.remaining >= 0)
+            cJSON_AddItemToObject(meta, "remainingItemCount", ck_json_new_int64(res.remaining));
+    }
+    cJSON_AddItemToObject(list, "items", res.items);
+    res.items = NULL;
+    store_list_result_free(&res);
+    codec_respond(req, 200, list);
+    cJSON_Delete(list);
+out:
+    ck_label_selector_free(f.labels);
+    ck_field_selector_free(f.fields);
+    return rc;
+}
+
+/* ---- create ---- */
+
+static int do_create(struct apiserver *s, struct ck_http_req *req, const struct request_info *ri,
+                     const struct resource *r, struct ck_error *err)
+{
+    cJSON *obj = NULL;
+    int rc = codec_decode_object(req, r, &obj, err);
+    if (rc < 0)
+        return rc;
+    bool dry = rest_dry_run(req, err, &rc);
+    if (rc < 0)
+        goto out;
+    const char *ns = meta_namespace(obj);
+    if (r->namespaced) {
+        if (ns[0] && strcmp(ns, ri->namespace_)) {
+            rc = ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                              "the namespace of the provided object does not match the namespace "
+                              "sent on the request");
+            goto out;
+        }
+        meta_set_str(obj, "namespace", ri->namespace_);
+    }
+    meta_prepare_create(r, obj);
+    struct field_errors fe = FIELD_ERRORS_INIT;
+    meta_validate_create(r, obj, &fe);
+    if (fe.len) {
+        rc = fe_to_error(&fe, r->group, r->kind, meta_name(obj), err);
+        field_errors_free(&fe);
+        goto out;
+    }
+    if ((rc = admit_namespace(s, r, ri->namespace_, err)) < 0)
+        goto out;
+    if (!dry && (rc = store_create(&s->store, r, obj, err)) < 0)
+        goto out;
+    codec_respond(req, 201, obj);
+out:
+    cJSON_Delete(obj);
+    return rc;
+}
+
+/* ---- update and patch ---- */
+
+enum write_kind { WRITE_UPDATE, WRITE_PATCH };
+
+struct update_ctx {
+    const struct resource *r;
+    const struct request_info *ri;
+    enum write_kind kind;
+    const cJSON *input;       /* the PUT body or the patch */
+    const char *content_type; /* of a patch */
+    bool status;        /* /status subresource */
+};
+
+int rest_conflict(const struct resource *r, const char *name, struct ck_error *err)
+{
+    char qr[300];
+    store_qualified_resource(r, qr, sizeof(qr));
+    ck_error_set(err, 409, CK_REASON_CONFLICT,
+                 "Operation cannot be fulfilled on %s \"%s\": the object has been modified; "
+                 "please apply your changes to the latest version and try again",
+                 qr, name);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "name", name);
+    if (r->group[0])
+        cJSON_AddStringToObject(d, "group", r->group);
+    cJSON_AddStringToObject(d, "kind", r->plural);
+    ck_error_set_details(err, d);
+    return -EBUSY;
+}
+
+static bool has_finalizers(const struct resource *r, const cJSON *obj)
+{
+    return cJSON_GetArraySize(ck_json_get(obj, "metadata.finalizers")) > 0 ||
+           (r->strategy->held && r->strategy->held(obj));
+}
+
+static int update_fn(const cJSON *current, void *vctx, cJSON **next, bool *delete_it,
+                     struct ck_error *err)
+{
+    struct update_ctx *c = vctx;
+    cJSON *obj;
+    if (c->kind == WRITE_PATCH) {
+        int prc = patch_apply(c->content_type, current, c->input, c->r->group, c->r->version,
+                              c->r->kind, &obj, err);
+        if (prc < 0)
+            return prc;
+        /* a patch that names a resourceVersion makes it a precondition */
+        const char *prv = ck_json_get_string(obj, "metadata.resourceVersion", "");
+        if (prv[0] && strcmp(prv, meta_str(current, "resourceVersion"))) {
+            cJSON_Delete(obj);
+            return rest_conflict(c->r, c->ri->name, err);
+        }
+    } else {
+        obj = ck_json_dup(c->input);
+        const char *rv = meta_str(obj, "resourceVersion");
+        if (rv[0] && strcmp(rv, meta_str(current, "resourceVersion"))) {
+            cJSON_Delete(obj);
+            return rest_conflict(c->r, c->ri->name, err);
+        }
+    }
+    meta_prepare_update(c->r, obj, current, c->status);
+    struct field_errors fe = FIELD_ERRORS_INIT;
+    meta_validate_update(c->r, obj, current, c->status, &fe);
+    if (fe.len) {
+        int rc = fe_to_error(&fe, c->r->group, c->r->kind, c->ri->name, err);
+        field_errors_free(&fe);
+        cJSON_Delete(obj);
+        return rc;
+    }
+    /* an object marked for deletion whose last finalizer went and whose grace period is over
+     * goes away with this update (upstream's ShouldDeleteDuringUpdate) */
+    if (ck_json_get(obj, "metadata.deletionTimestamp") && !has_finalizers(c->r, obj) &&
+        ck_json_get_int64(obj, "metadata.deletionGracePeriodSeconds", 0) == 0)
+        *delete_it = true;
+    *next = obj;
+    return 0;
+}
+
+static int do_write(struct apiserver *s, struct ck_http_req *req, const struct request_info *ri,
+                    const struct resource *r, enum write_kind kind, struct ck_error *err)
+{
+    cJSON *input = NULL;
+    const char *ct = NULL;
+    int rc;
+    if (kind == WRITE_UPDATE) {
+        rc = codec_decode_object(req, r, &input, err);
+        if (rc < 0)
+            return rc;
+        const char *name = meta_name(input);
+        if (strcmp(name, ri->name)) {
+            rc = ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                              "the name of the object (%s) does not match the name on the URL "
+                              "(%s)",
+                              name, ri->name);
+            goto out;
+        }
+        const char *ns = meta_namespace(input);
+        if (r->namespaced) {
+            if (ns[0] && strcmp(ns, ri->namespace_)) {
+                rc = ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                                  "the namespace of the provided object does not match the "
+                                  "namespace sent on the request");
+                goto out;
+            }
+            meta_set_str(input, "namespace", ri->namespace_);
+        }
+    } else {
+        ct = ck_http_header(req, "Content-Type");
+        enum patch_type pt = patch_type_of(ct);
+        if (pt == PATCH_UNKNOWN || pt == PATCH_APPLY) {
+            rc = ck_error_set(err, 415, CK_REASON_UNSUPPORTED_MEDIA,
+                              "the body of the request was in an unknown format - accepted media "
+                              "types include: application/json-patch+json, "
+                              "application/merge-patch+json, "
+                              "application/strategic-merge-patch+json");
+            return rc;
+        }
+        if ((rc = codec_decode_any(req, &input, err)) < 0)
+            return rc;
+        if (pt != PATCH_JSON && !cJSON_IsObject(input)) {
+            rc = ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                              "json: cannot unmarshal into Go value of type map[string]interface "
+                              "{}");
+            goto out;
+        }
+    }
+    bool dry = rest_dry_run(req, err, &rc);
+    if (rc < 0)
+        goto out;
+    struct update_ctx c = {r, ri, kind, input, ct, !strcmp(ri->subresource, "status")};
+    cJSON *out = NULL;
+    rc = store_update(&s->store, r, ri->namespace_, ri->name, update_fn, &c,
+                      dry ? STORE_DRY_RUN : 0, &out, err);
+    if (rc == -ENOENT && err && err->code == 404)
+        not_found(r, ri->name, err);
+    if (rc < 0)
+        goto out;
+    codec_respond(req, 200, out);
+    cJSON_Delete(out);
+out:
+    cJSON_Delete(input);
+    return rc;
+}
+
+/* ---- delete ---- */
+
+static cJSON *success_status(const struct resource *r, const cJSON *obj)
+{
+    cJSON *st = cJSON_CreateObject();
+    cJSON_AddStringToObject(st, "kind", "Status");
+    cJSON_AddStringToObject(st, "apiVersion", "v1");
+    cJSON_AddObjectToObject(st, "metadata");
+    cJSON_AddStringToObject(st, "status", "Success");
+    cJSON *d = cJSON_AddObjectToObject(st, "details");
+    cJSON_AddStringToObject(d, "name", meta_name(obj));
+    if (r->group[0])
+        cJSON_AddStringToObject(d, "group", r->group);
+    cJSON_AddStringToObject(d, "kind", r->plural);
+    cJSON_AddStringToObject(d, "uid", meta_str(obj, "uid"));
+    return st;
+}
+
+struct delete_ctx {
+    const struct resource *r;
+    const cJSON *opts; /* DeleteOptions, may be NULL */
+    bool pending;      /* set: the object stays (finalizers or grace), marked for deletion */
+};
+
+static void set_deletion(cJSON *obj, int64_t grace)
+{
+    struct timespec t;
+    ck_time_now(&t);
+    t.tv_sec += grace;
+    char ts[CK_TIME_BUFSZ];
+    ck_time_format(&t, ts);
+    ck_json_set_string(obj, "metadata.deletionTimestamp", ts);
+    ck_json_set_int64(obj, "metadata.deletionGracePeriodSeconds", grace);
+}
+
+/* Upstream's BeforeDelete: objects that finalizers hold or that get a grace period are marked
+ * (deletionTimestamp = now + grace) and stay; a repeated delete may only shorten the grace;
+ * the rest are deleted at once. Orphan/Foreground policies add their finalizers. */
+static int delete_fn(const cJSON *current, void *vctx, cJSON **next, bool *delete_it,
+                     struct ck_error *err)
+{
+    (void)err;
+    struct delete_ctx *c = vctx;
+    const struct strategy *st = c->r->strategy;
+    const char *policy = ck_json_get_string(c->opts, "propagationPolicy", "");
+    const char *add = NULL;
+    if (!strcmp(policy, "Orphan") || cJSON_IsTrue(ck_json_get(c->opts, "orphanDependents")))
+        add = "orphan";
+    else if (!strcmp(policy, "Foreground"))
+        add = "foregroundDeletion";
+    int64_t grace = st->grace_period ? st->grace_period(current, c->opts) : 0;
+    cJSON *obj = ck_json_dup(current);
+    if (add) {
+        cJSON *arr = ck_json_ensure_array(obj, "metadata.finalizers");
+        bool have = false;
+        const cJSON *f;
+        cJSON_ArrayForEach(f, arr) have |= cJSON_IsString(f) && !strcmp(f->valuestring, add);
+        if (!have)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(add));
+    }
+    bool held = has_finalizers(c->r, obj);
+    if (ck_json_get(current, "metadata.deletionTimestamp")) {
+        int64_t cur = ck_json_get_int64(current, "metadata.deletionGracePeriodSeconds", 0);
+        if (cJSON_IsNumber(ck_json_get(c->opts, "gracePeriodSeconds")) && grace < cur)
+            set_deletion(obj, grace);
+        else
+            grace = cur;
+    } else if (grace > 0 || held) {
+        set_deletion(obj, grace);
+        if (st->prepare_delete)
+            st->prepare_delete(obj);
+    }
+    if (grace == 0 && !held) {
+        cJSON_Delete(obj);
+        *delete_it = true;
+        return 0;
+    }
+    c->pending = true;
+    *next = obj;
+    return 0;
+}
+
+static int do_delete(struct apiserver *s, struct ck_http_req *req, const struct request_info *ri,
+                     const struct resource *r, struct ck_error *err)
+{
+    cJSON *opts = NULL;
+    size_t len;
+    ck_http_body(req, &len);
+    int rc;
+    if (len && (rc = codec_decode_any(req, &opts, err)) < 0)
+        return rc;
+    bool dry = rest_dry_run(req, err, &rc);
+    if (rc < 0)
+        goto out;
+    const char *pp = ck_http_query(req, "propagationPolicy");
+    const char *gp = ck_http_query(req, "gracePeriodSeconds");
+    if ((pp && pp[0]) || (gp && gp[0])) {
+        if (!opts)
+            opts = cJSON_CreateObject();
+        if (pp && pp[0])
+            ck_json_set_string(opts, "propagationPolicy", pp);
+        if (gp && gp[0])
+            ck_json_set_int64(opts, "gracePeriodSeconds", strtoll(gp, NULL, 10));
+    }
+    struct delete_ctx c = {r, opts, false};
+    cJSON *obj = NULL;
+    rc = store_update(&s->store, r, ri->namespace_, ri->name, delete_fn, &c, dry ? STORE_DRY_RUN : 0,
+                      &obj, err);
+    if (rc < 0)
+        goto out;
+    if (c.pending) {
+        codec_respond(req, 200, obj);
+    } else {
+        cJSON *st = success_status(r, obj);
+        codec_respond(req, 200, st);
+        cJSON_Delete(st);
+    }
+    cJSON_Delete(obj);
+out:
+    cJSON_Delete(opts);
+    return rc;
+}
+
+static int do_deletecollection(struct apiserver *s, struct ck_http_req *req,
+                               const struct request_info *ri, const struct resource *r,
+                               struct ck_error *err)
+{
+    struct list_filter f = {.r = r};
+    int rc = 0;
+    bool dry = rest_dry_run(req, err, &rc);
+    if (rc < 0)
+        return rc;
+    const char *ls = ck_http_query(req, "labelSelector");
+    const char *fs = ck_http_query(req, "fieldSelector");
+    if (ls && ls[0] && (rc = ck_label_selector_parse(ls, &f.labels, err)) < 0)
+        goto out;
+    if (fs && fs[0] && ((rc = ck_field_selector_parse(fs, &f.fields, err)) < 0 ||
+                        (rc = fields_check(r, f.fields, err)) < 0))
+        goto out;
+    struct store_list_opts o = {.ns = ri->namespace_, .filter_ctx = &f};
+    if (f.labels || f.fields)
+        o.filter = list_keep;
+    struct store_list_result res;
+    if ((rc = store_list(&s->store, r, &o, &res, err)) < 0)
+        goto out;
+    cJSON *deleted = cJSON_CreateArray();
+    const cJSON *item;
+    cJSON_ArrayForEach(item, res.items)
+    {
+        struct delete_ctx c = {r, NULL, false};
+        cJSON *obj = NULL;
+        struct ck_error e = CK_ERROR_INIT;
+        if (store_update(&s->store, r, meta_namespace(item), meta_name(item), delete_fn, &c,
+                         dry ? STORE_DRY_RUN : 0, &obj, &e) == 0)
+            cJSON_AddItemToArray(deleted, obj);
+        ck_error_clear(&e);
+    }
+    store_list_result_free(&res);
+    cJSON *list = cJSON_CreateObject();
+    char gv[300], kind[300];
+    resource_api_version(r, gv, sizeof(gv));
+    snprintf(kind, sizeof(kind), "%sList", r->kind);
+    cJSON_AddStringToObject(list, "kind", kind);
+    cJSON_AddStringToObject(list, "apiVersion", gv);
+    cJSON_AddObjectToObject(list, "metadata");
+    cJSON_AddItemToObject(list, "items", deleted);
+    codec_respond(req, 200, list);
+    cJSON_Delete(list);
+out:
+    ck_label_selector_free(f.labels);
+    ck_field_selector_free(f.fields);
+    return rc;
+}
+
+/* ---- dispatch ---- */
+
+static bool verb_allowed(const struct resource *r, const char *verb)
+{
+    for (unsigned bit = 1; bit <= VERB_DELETECOLLECTION; bit <<= 1)
+        if (!strcmp(resource_verb_name(bit), verb))
+            return r->verbs & bit;
+    return false;
+}
+
+void rest_handle(struct apiserver *s, struct ck_http_req *req, const struct request_info *ri,
+                 const struct resource *r)
+{
+    struct ck_error err = CK_ERROR_INIT;
+    int rc = 0;
+    const char *verb = ri->verb;
+    unsigned sub = ri->subresource[0] ? resource_subresource_bit(ri->subresource) : 0;
+
+    if (ri->namespace_[0] && !r->namespaced) {
+        rc = ck_error_set(&err, 404, CK_REASON_NOT_FOUND,
+                          "the server could not find the requested resource");
+    } else if (ri->subresource[0] && !(sub & r->subresources)) {
+        rc = ck_error_set(&err, 404, CK_REASON_NOT_FOUND,
+                          "the server could not find the requested resource");
+    } else if (sub == SUB_BINDING || (!strcmp(r->plural, "bindings") && !ri->name[0])) {
+        rc = !strcmp(verb, "create") ? subresource_binding(s, req, ri, &err)
+                                     : ck_error_set(&err, 405, CK_REASON_METHOD_NOT_ALLOWED,
+                                                    "the server does not allow this method on "
+                                                    "the requested resource");
+    } else if (sub == SUB_SCALE) {
+        rc = subresource_scale(s, req, ri, r, &err);
+    } else if (sub == SUB_FINALIZE) {
+        rc = subresource_finalize(s, req, ri, r, &err);
+    } else if (sub && sub != SUB_STATUS) {
+        rc = ck_error_set(&err, 405, CK_REASON_METHOD_NOT_ALLOWED,
+                          "the server does not allow this method on the requested resource");
+    } else if (!verb_allowed(r, verb) && !(sub == SUB_STATUS && (!strcmp(verb, "get") ||
+                                                                  !strcmp(verb, "update") ||
+                                                                  !strcmp(verb, "patch")))) {
+        rc = ck_error_set(&err, 405, CK_REASON_METHOD_NOT_ALLOWED,
+                          "the server does not allow this method on the requested resource");
+    } else if (!strcmp(verb, "watch")) {
+        rc = watch_serve(s, req, ri, r, &err);
+    } else if (!strcmp(verb, "get")) {
+        rc = do_get(s, req, ri, r, &err);
+    } else if (!strcmp(verb, "list")) {
+        rc = do_list(s, req, ri, r, &err);
+    } else if (!strcmp(verb, "create")) {
+        rc = do_create(s, req, ri, r, &err);
+    } else if (!strcmp(verb, "update")) {
+        rc = do_write(s, req, ri, r, WRITE_UPDATE, &err);
+    } else if (!strcmp(verb, "patch")) {
+        rc = do_write(s, req, ri, r, WRITE_PATCH, &err);
+    } else if (!strcmp(verb, "delete")) {
+        rc = do_delete(s, req, ri, r, &err);
+    } else if (!strcmp(verb, "deletecollection")) {
+        rc = do_deletecollection(s, req, ri, r, &err);
+    } else {
+        rc = ck_error_set(&err, 405, CK_REASON_METHOD_NOT_ALLOWED,
+                          "the server does not allow this method on the requested resource");
+    }
+    if (rc < 0) {
+        if (!err.code)
+            ck_error_set(&err, 500, CK_REASON_INTERNAL, "internal error (%d)", rc);
+        codec_respond_error(req, &err);
+    }
+    ck_error_clear(&err);
+}
