@@ -121,6 +121,13 @@ int main(int argc, char **argv)
         goto out;
     }
     s.store = (struct store){s.etcd, (char *)cfg.etcd_prefix};
+    if (alloc_init_ips(&s.service_ips, s.etcd, cfg.etcd_prefix, cfg.service_cluster_ip_range,
+                       &err) < 0 ||
+        alloc_init_ports(&s.service_ports, s.etcd, cfg.etcd_prefix, cfg.service_node_port_range,
+                         &err) < 0) {
+        fprintf(stderr, "Error: %s\n", err.message);
+        goto out;
+    }
     if (bootstrap_run(&s, &err) < 0) {
         ck_err("bootstrap failed: %s", err.message);
         goto out;
@@ -153,6 +160,8 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     watchcaches_stop(&s); /* after the server: no watcher reads a cache any more */
+    alloc_free(&s.service_ips);
+    alloc_free(&s.service_ports);
     etcd_client_free(s.etcd);
     ck_error_clear(&err);
     ck_flags_free(flags);

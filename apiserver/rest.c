@@ -13,6 +13,7 @@
 
 #include "codec.h"
 #include "fields.h"
+#include "hooks.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
@@ -48,7 +49,7 @@ static int not_found(const struct resource *r, const char *name, struct ck_error
 /* Namespace lifecycle admission for writes into ns: the namespace must exist, and a
  * terminating one takes no new objects (upstream's NamespaceLifecycle plugin). */
 static int admit_namespace(struct apiserver *s, const struct resource *r, const char *ns,
-                           struct ck_error *err)
+                           const char *name, struct ck_error *err)
 {
     if (!r->namespaced)
         return 0;
@@ -63,7 +64,7 @@ static int admit_namespace(struct apiserver *s, const struct resource *r, const 
         ck_error_set(err, 403, CK_REASON_FORBIDDEN,
                      "%s \"%s\" is forbidden: unable to create new content in namespace %s "
                      "because it is being terminated",
-                     r->plural, "", ns);
+                     r->plural, name, ns);
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "kind", r->plural);
         cJSON *causes = cJSON_AddArrayToObject(d, "causes");
@@ -261,10 +262,16 @@ static int do_create(struct apiserver *s, struct ck_http_req *req, const struct 
         field_errors_free(&fe);
         goto out;
     }
-    if ((rc = admit_namespace(s, r, ri->namespace_, err)) < 0)
+    if ((rc = admit_namespace(s, r, ri->namespace_, meta_name(obj), err)) < 0)
         goto out;
-    if (!dry && (rc = store_create(&s->store, r, obj, err)) < 0)
+    const struct resource_hooks *h = hooks_for(r);
+    if (!dry && h && h->create && (rc = h->create(s, obj, err)) < 0)
         goto out;
+    if (!dry && (rc = store_create(&s->store, r, obj, err)) < 0) {
+        if (h && h->create_failed)
+            h->create_failed(s, obj);
+        goto out;
+    }
     codec_respond(req, 201, obj);
 out:
     cJSON_Delete(obj);
@@ -276,13 +283,28 @@ out:
 enum write_kind { WRITE_UPDATE, WRITE_PATCH };
 
 struct update_ctx {
+    struct apiserver *s;
     const struct resource *r;
     const struct request_info *ri;
     enum write_kind kind;
     const cJSON *input;       /* the PUT body or the patch */
     const char *content_type; /* of a patch */
     bool status;        /* /status subresource */
+    bool dry;
+    const struct resource_hooks *hooks;
+    cJSON *tried, *tried_old; /* the last attempt the hooks prepared, and its base */
+    bool deleted;             /* the last attempt deletes the object */
 };
+
+/* An attempt the hooks prepared was not written (or is being retried): undo it. */
+static void hooks_undo(struct update_ctx *c)
+{
+    if (c->tried && c->hooks && c->hooks->update_done)
+        c->hooks->update_done(c->s, NULL, c->tried_old, c->tried);
+    cJSON_Delete(c->tried);
+    cJSON_Delete(c->tried_old);
+    c->tried = c->tried_old = NULL;
+}
 
 int rest_conflict(const struct resource *r, const char *name, struct ck_error *err)
 {
@@ -340,11 +362,22 @@ static int update_fn(const cJSON *current, void *vctx, cJSON **next, bool *delet
         cJSON_Delete(obj);
         return rc;
     }
+    hooks_undo(c); /* a retry: the previous round's allocations go back first */
+    if (c->hooks && c->hooks->update && !c->status && !c->dry) {
+        int rc = c->hooks->update(c->s, obj, current, err);
+        if (rc < 0) {
+            cJSON_Delete(obj);
+            return rc;
+        }
+        c->tried = ck_json_dup(obj);
+        c->tried_old = ck_json_dup(current);
+    }
     /* an object marked for deletion whose last finalizer went and whose grace period is over
      * goes away with this update (upstream's ShouldDeleteDuringUpdate) */
     if (ck_json_get(obj, "metadata.deletionTimestamp") && !has_finalizers(c->r, obj) &&
         ck_json_get_int64(obj, "metadata.deletionGracePeriodSeconds", 0) == 0)
         *delete_it = true;
+    c->deleted = *delete_it;
     *next = obj;
     return 0;
 }
@@ -400,10 +433,26 @@ static int do_write(struct apiserver *s, struct ck_http_req *req, const struct r
     bool dry = rest_dry_run(req, err, &rc);
     if (rc < 0)
         goto out;
-    struct update_ctx c = {r, ri, kind, input, ct, !strcmp(ri->subresource, "status")};
+    struct update_ctx c = {.s = s,
+                           .r = r,
+                           .ri = ri,
+                           .kind = kind,
+                           .input = input,
+                           .content_type = ct,
+                           .status = !strcmp(ri->subresource, "status"),
+                           .dry = dry,
+                           .hooks = hooks_for(r)};
     cJSON *out = NULL;
     rc = store_update(&s->store, r, ri->namespace_, ri->name, update_fn, &c,
                       dry ? STORE_DRY_RUN : 0, &out, err);
+    if (rc == 0 && c.tried && c.hooks->update_done)
+        c.hooks->update_done(s, out, c.tried_old, c.tried);
+    else
+        hooks_undo(&c);
+    cJSON_Delete(c.tried);
+    cJSON_Delete(c.tried_old);
+    if (rc == 0 && c.deleted && c.hooks && c.hooks->deleted)
+        c.hooks->deleted(s, out);
     if (rc == -ENOENT && err && err->code == 404)
         not_found(r, ri->name, err);
     if (rc < 0)
@@ -528,6 +577,9 @@ static int do_delete(struct apiserver *s, struct ck_http_req *req, const struct 
     if (c.pending) {
         codec_respond(req, 200, obj);
     } else {
+        const struct resource_hooks *h = hooks_for(r);
+        if (!dry && h && h->deleted)
+            h->deleted(s, obj);
         cJSON *st = success_status(r, obj);
         codec_respond(req, 200, st);
         cJSON_Delete(st);
@@ -568,8 +620,12 @@ static int do_deletecollection(struct apiserver *s, struct ck_http_req *req,
         cJSON *obj = NULL;
         struct ck_error e = CK_ERROR_INIT;
         if (store_update(&s->store, r, meta_namespace(item), meta_name(item), delete_fn, &c,
-                         dry ? STORE_DRY_RUN : 0, &obj, &e) == 0)
+                         dry ? STORE_DRY_RUN : 0, &obj, &e) == 0) {
+            const struct resource_hooks *h = hooks_for(r);
+            if (!c.pending && !dry && h && h->deleted)
+                h->deleted(s, obj);
             cJSON_AddItemToArray(deleted, obj);
+        }
         ck_error_clear(&e);
     }
     store_list_result_free(&res);

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "alloc.h"
 #include "httpd.h"
 #include "store.h"
 
@@ -31,6 +32,8 @@ struct apiserver {
     struct etcd_client *etcd;           /* owned */
     struct store store;
     struct ck_httpd *insecure;          /* owned; NULL when off */
+    struct range_alloc service_ips;     /* --service-cluster-ip-range */
+    struct range_alloc service_ports;   /* --service-node-port-range */
     pthread_mutex_t caches_lock;        /* guards caches */
     struct watchcache **caches;         /* one slot per ck_resources row, started lazily */
     struct watchcache **dead_caches;    /* replaced after a compaction, freed at shutdown */

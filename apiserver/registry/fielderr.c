@@ -78,6 +78,16 @@ void fe_add_str(struct field_errors *e, enum field_error_type type, const char *
     push(e, type, field, value ? quote(value) : NULL, d);
 }
 
+void fe_add_raw(struct field_errors *e, enum field_error_type type, const char *field,
+                const char *raw, const char *detail_fmt, ...)
+{
+    va_list ap;
+    va_start(ap, detail_fmt);
+    char *d = vdetail(detail_fmt, ap);
+    va_end(ap);
+    push(e, type, field, raw ? ck_xstrdup(raw) : NULL, d);
+}
+
 void fe_not_supported(struct field_errors *e, const char *field, const char *value,
                       const char *const *supported)
 {

@@ -48,6 +48,10 @@ void fe_add(struct field_errors *e, enum field_error_type type, const char *fiel
 void fe_add_str(struct field_errors *e, enum field_error_type type, const char *field,
                 const char *value, const char *detail_fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Same with the value already printed as upstream prints it (e.g. Go's []string{"a"}); raw
+ * may be NULL for no value. */
+void fe_add_raw(struct field_errors *e, enum field_error_type type, const char *field,
+                const char *raw, const char *detail_fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Adds "Unsupported value: "x": supported values: "a", "b"" as upstream's NotSupported. */
 void fe_not_supported(struct field_errors *e, const char *field, const char *value,
                       const char *const *supported);
