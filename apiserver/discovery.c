@@ -2,9 +2,12 @@
 #include "discovery.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec.h"
+#include "encoding.h"
+#include "json.h"
 #include "registry/resources.h"
 
 /* The preferred version of a group: the first row's version in table order. */
@@ -135,9 +138,138 @@ static cJSON *resource_list(const char *group, const char *version)
     return list;
 }
 
+/* ---- aggregated discovery (apidiscovery.k8s.io v2 / v2beta1) ---- */
+
+static cJSON *gvk(const char *group, const char *version, const char *kind)
+{
+    cJSON *k = cJSON_CreateObject();
+    cJSON_AddStringToObject(k, "group", group);
+    cJSON_AddStringToObject(k, "version", version);
+    cJSON_AddStringToObject(k, "kind", kind);
+    return k;
+}
+
+static cJSON *verbs_array(unsigned verbs)
+{
+    cJSON *v = cJSON_CreateArray();
+    for (unsigned bit = 1; bit <= VERB_DELETECOLLECTION; bit <<= 1)
+        if (verbs & bit)
+            cJSON_AddItemToArray(v, cJSON_CreateString(resource_verb_name(bit)));
+    return v;
+}
+
+static cJSON *aggregated_resource(const struct resource *r)
+{
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "resource", r->plural);
+    cJSON_AddItemToObject(e, "responseKind", gvk(r->group, r->version, r->kind));
+    cJSON_AddStringToObject(e, "scope", r->namespaced ? "Namespaced" : "Cluster");
+    cJSON_AddStringToObject(e, "singularResource", r->singular);
+    cJSON_AddItemToObject(e, "verbs", verbs_array(r->verbs));
+    add_strings(e, "shortNames", r->short_names, 4);
+    add_strings(e, "categories", r->categories, 3);
+    if (r->subresources) {
+        cJSON *subs = cJSON_AddArrayToObject(e, "subresources");
+        for (unsigned bit = 1; resource_subresource_name(bit); bit <<= 1) {
+            if (!(r->subresources & bit))
+                continue;
+            cJSON *sub = cJSON_CreateObject();
+            cJSON_AddStringToObject(sub, "subresource", resource_subresource_name(bit));
+            if (bit == SUB_SCALE)
+                cJSON_AddItemToObject(sub, "responseKind", gvk("autoscaling", "v1", "Scale"));
+            else
+                cJSON_AddItemToObject(sub, "responseKind", gvk(r->group, r->version, r->kind));
+            cJSON_AddItemToObject(sub, "verbs", verbs_array(sub_verbs(bit)));
+            cJSON_AddItemToArray(subs, sub);
+        }
+    }
+    return e;
+}
+
+/* One APIGroupDiscovery: every version of `group` with its resources. */
+static cJSON *aggregated_group(const char *group)
+{
+    cJSON *g = cJSON_CreateObject();
+    cJSON *m = cJSON_AddObjectToObject(g, "metadata");
+    if (group[0])
+        cJSON_AddStringToObject(m, "name", group);
+    cJSON_AddNullToObject(m, "creationTimestamp");
+    cJSON *versions = cJSON_AddArrayToObject(g, "versions");
+    for (size_t i = 0; i < ck_resources_count; i++) {
+        const struct resource *r = &ck_resources[i];
+        if (strcmp(r->group, group) || seen_before(i, group, r->version))
+            continue;
+        cJSON *v = cJSON_CreateObject();
+        cJSON_AddStringToObject(v, "version", r->version);
+        cJSON *res = cJSON_AddArrayToObject(v, "resources");
+        for (size_t j = i; j < ck_resources_count; j++)
+            if (!strcmp(ck_resources[j].group, group) &&
+                !strcmp(ck_resources[j].version, r->version))
+                cJSON_AddItemToArray(res, aggregated_resource(&ck_resources[j]));
+        cJSON_AddStringToObject(v, "freshness", "Current");
+        cJSON_AddItemToArray(versions, v);
+    }
+    return g;
+}
+
+/* The apidiscovery version the Accept header asks for ("v2", "v2beta1"), or NULL. */
+static const char *aggregated_version(struct ck_http_req *req)
+{
+    const char *accept = ck_http_header(req, "Accept");
+    if (!accept || !strstr(accept, "as=APIGroupDiscoveryList"))
+        return NULL;
+    const char *v2 = strstr(accept, "g=apidiscovery.k8s.io;v=v2;");
+    const char *v2b = strstr(accept, "g=apidiscovery.k8s.io;v=v2beta1");
+    if (v2 && (!v2b || v2 < v2b))
+        return "v2";
+    return v2b ? "v2beta1" : NULL;
+}
+
+static bool serve_aggregated(struct ck_http_req *req, bool core)
+{
+    const char *ver = aggregated_version(req);
+    if (!ver)
+        return false;
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "kind", "APIGroupDiscoveryList");
+    char av[64];
+    snprintf(av, sizeof(av), "apidiscovery.k8s.io/%s", ver);
+    cJSON_AddStringToObject(doc, "apiVersion", av);
+    cJSON_AddObjectToObject(doc, "metadata");
+    cJSON *items = cJSON_AddArrayToObject(doc, "items");
+    if (core) {
+        cJSON_AddItemToArray(items, aggregated_group(""));
+    } else {
+        for (size_t i = 0; i < ck_resources_count; i++) {
+            const char *g = ck_resources[i].group;
+            if (g[0] && !seen_before(i, g, NULL))
+                cJSON_AddItemToArray(items, aggregated_group(g));
+        }
+    }
+    char *body = ck_json_print(doc, 0);
+    cJSON_Delete(doc);
+    char ct[160];
+    snprintf(ct, sizeof(ct), "application/json;g=apidiscovery.k8s.io;v=%s;as=APIGroupDiscoveryList",
+             ver);
+    char *etag = ck_sha256_hex(body, strlen(body));
+    char quoted[80];
+    snprintf(quoted, sizeof(quoted), "\"%.64s\"", etag);
+    free(etag);
+    ck_http_add_header(req, "ETag", quoted);
+    ck_http_add_header(req, "Vary", "Accept");
+    ck_http_respond(req, 200, ct, body, strlen(body));
+    free(body);
+    return true;
+}
+
 bool discovery_serve(struct ck_http_req *req, const char *path)
 {
     cJSON *doc = NULL;
+    if (!strcmp(path, "/api") || !strcmp(path, "/api/") || !strcmp(path, "/apis") ||
+        !strcmp(path, "/apis/")) {
+        if (serve_aggregated(req, !strncmp(path, "/api", 4) && path[4] != 's'))
+            return true;
+    }
     if (!strcmp(path, "/api") || !strcmp(path, "/api/")) {
         doc = cJSON_CreateObject();
         cJSON_AddStringToObject(doc, "kind", "APIVersions");

@@ -123,3 +123,14 @@ Y
     [ "$status" != 0 ]
     [[ "$output" == *'Deployment.apps "Bad" is invalid: metadata.name: Invalid value: "Bad": a lowercase RFC 1123 subdomain'* ]]
 }
+
+@test "aggregated discovery: kubectl needs only /api and /apis" {
+    run curl -sS -H 'Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' "$CK_API/apis"
+    [ "$(echo "$output" | jq -r .kind)" = APIGroupDiscoveryList ]
+    [ "$(echo "$output" | jq -r '.items[] | select(.metadata.name=="apps") | .versions[0].resources[] | select(.resource=="deployments") | [.scope, .singularResource, (.shortNames|join(",")), (.subresources|map(.subresource)|join(","))] | join(" ")')" = "Namespaced deployment deploy status,scale" ]
+    run ck_kubectl get pods -v=6
+    [ "$status" = 0 ]
+    [ "$(echo "$output" | grep -c 'GET .*/apis/[a-z.]*/v[0-9a-z]*?timeout')" = 0 ]
+    run ck_kubectl api-resources --api-group=apps -o name
+    [[ "$output" == *"deployments.apps"* ]]
+}
