@@ -25,6 +25,7 @@
 #include "subresources.h"
 #include "timeutil.h"
 #include "watch.h"
+#include "watchcache.h"
 
 static const struct resource *namespaces_resource(void)
 {
@@ -160,6 +161,45 @@ static int parse_int64_param(struct ck_http_req *req, const char *name, int64_t 
     return 0;
 }
 
+/* Upstream serves lists with resourceVersion=0, or NotOlderThan a revision, from the watch
+ * cache (no pagination); other lists read etcd. */
+static bool from_cache(struct ck_http_req *req, const char *continue_token)
+{
+    const char *rv = ck_http_query(req, "resourceVersion");
+    const char *rvm = ck_http_query(req, "resourceVersionMatch");
+    if (continue_token && continue_token[0])
+        return false;
+    if (rvm && !strcmp(rvm, "NotOlderThan") && rv && rv[0])
+        return true;
+    return rv && !strcmp(rv, "0") && (!rvm || !rvm[0]);
+}
+
+static int list_from_cache(struct apiserver *s, const struct resource *r,
+                           const struct store_list_opts *o, struct store_list_result *out,
+                           struct ck_error *err)
+{
+    struct watchcache *wc;
+    int rc = watchcache_get(s, r, &wc, err);
+    if (rc < 0)
+        return rc;
+    struct wc_obj **objs;
+    size_t n;
+    int64_t rv;
+    if ((rc = watchcache_snapshot(wc, o->ns, o->rv, &objs, &n, &rv, err)) < 0)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    out->items = cJSON_CreateArray();
+    out->rv = rv;
+    out->remaining = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!o->filter || o->filter(objs[i]->obj, o->filter_ctx))
+            cJSON_AddItemToArray(out->items, ck_json_dup(objs[i]->obj));
+        wc_obj_unref(objs[i]);
+    }
+    free(objs);
+    return 0;
+}
+
 static int do_list(struct apiserver *s, struct ck_http_req *req, const struct request_info *ri,
                    const struct resource *r, struct ck_error *err)
 {
@@ -183,7 +223,7 @@ static int do_list(struct apiserver *s, struct ck_http_req *req, const struct re
     o.continue_token = ck_http_query(req, "continue");
     const char *rv = ck_http_query(req, "resourceVersion");
     const char *rvm = ck_http_query(req, "resourceVersionMatch");
-    if (rv && rv[0] && strcmp(rv, "0") && rvm && !strcmp(rvm, "Exact")) {
+    if (rv && rv[0] && strcmp(rv, "0") && rvm && rvm[0]) {
         if ((rc = parse_int64_param(req, "resourceVersion", &o.rv, err)) < 0)
             goto out;
     }
@@ -191,7 +231,11 @@ static int do_list(struct apiserver *s, struct ck_http_req *req, const struct re
     if (table && (rc = printers_check_include_object(ck_http_query(req, "includeObject"), err)) < 0)
         goto out;
     struct store_list_result res;
-    if ((rc = store_list(&s->store, r, &o, &res, err)) < 0)
+    if (from_cache(req, o.continue_token))
+        rc = list_from_cache(s, r, &o, &res, err);
+    else
+        rc = store_list(&s->store, r, &o, &res, err);
+    if (rc < 0)
         goto out;
     if (table) {
         struct timespec now;

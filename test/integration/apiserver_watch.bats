@@ -117,3 +117,14 @@ events() { jq -rc '"\(.type) \(.object.metadata.name // "") \(.object.data.v // 
     wait $kp 2>/dev/null || true
     grep -q '^configmap/kw$' "$BATS_TEST_TMPDIR/k"
 }
+
+@test "lists with resourceVersion=0 come from the watch cache, filtered, at the cache's revision" {
+    post /api/v1/namespaces/kube-public/configmaps '{"metadata":{"name":"c0","labels":{"k":"v"}}}' >/dev/null
+    post /api/v1/namespaces/kube-public/configmaps '{"metadata":{"name":"c1"}}' >/dev/null
+    out=$(curl -sS "$CK_API/api/v1/namespaces/kube-public/configmaps?resourceVersion=0&labelSelector=k%3Dv")
+    [ "$(echo "$out" | jq -r '[.items[].metadata.name] | join(",")')" = c0 ]
+    rv=$(echo "$out" | jq -r .metadata.resourceVersion)
+    [ "$rv" -gt 0 ]
+    out=$(curl -sS "$CK_API/api/v1/configmaps?resourceVersion=$rv&resourceVersionMatch=NotOlderThan")
+    [ "$(echo "$out" | jq -r '[.items[] | select(.metadata.namespace=="kube-public") | .metadata.name] | sort | join(",")')" = "c0,c1,pre" ]
+}
