@@ -85,5 +85,29 @@ void apiserver_handle(struct ck_http_req *req, void *ctx)
         not_found(req);
         return;
     }
+    /* upstream's max-in-flight filter: watches are long-running and not counted */
+    bool watch_req = !strcmp(ri.verb, "watch");
+    bool write = !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH") ||
+                 !strcmp(method, "DELETE");
+    atomic_int *counter = write ? &s->inflight_writes : &s->inflight_reads;
+    int limit = write ? s->cfg->max_mutating_requests_inflight : s->cfg->max_requests_inflight;
+    if (!watch_req) {
+        int now = atomic_fetch_add(counter, 1) + 1;
+        if (limit > 0 && now > limit) {
+            atomic_fetch_sub(counter, 1);
+            struct ck_error err = CK_ERROR_INIT;
+            ck_error_set(&err, 429, CK_REASON_TOO_MANY_REQUESTS,
+                         "Too many requests, please try again later.");
+            cJSON *d = cJSON_CreateObject();
+            cJSON_AddNumberToObject(d, "retryAfterSeconds", 1);
+            ck_error_set_details(&err, d);
+            ck_http_add_header(req, "Retry-After", "1");
+            codec_respond_error(req, &err);
+            ck_error_clear(&err);
+            return;
+        }
+    }
     rest_handle(s, req, &ri, r);
+    if (!watch_req)
+        atomic_fetch_sub(counter, 1);
 }

@@ -38,6 +38,7 @@ int main(int argc, char **argv)
         .service_cluster_ip_range = "10.96.0.0/12",
         .service_node_port_range = "30000-32767",
         .max_requests_inflight = 400,
+        .max_mutating_requests_inflight = 200,
         .etcd_compaction_interval_ns = 5LL * 60 * 1000000000,
         .watch_cache_size = 4096,
     };
@@ -74,7 +75,11 @@ int main(int argc, char **argv)
         CK_INT_FLAG("default-watch-cache-size", &cfg.watch_cache_size,
                     "Default watch cache size: the number of recent events kept per resource."),
         CK_INT_FLAG("max-requests-inflight", &cfg.max_requests_inflight,
-                    "The maximum number of non-mutating requests in flight at a given time."),
+                    "The maximum number of non-mutating requests in flight at a given time. When "
+                    "the server exceeds this, it rejects requests. Zero for no limit."),
+        CK_INT_FLAG("max-mutating-requests-inflight", &cfg.max_mutating_requests_inflight,
+                    "The maximum number of mutating requests in flight at a given time. When the "
+                    "server exceeds this, it rejects requests. Zero for no limit."),
         CK_FLAG_END,
     };
     struct ck_flags_result res;

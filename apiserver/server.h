@@ -3,6 +3,7 @@
 #define APISERVER_SERVER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "alloc.h"
@@ -20,7 +21,8 @@ struct apiserver_config {
     const char *advertise_address;
     const char *service_cluster_ip_range;
     const char *service_node_port_range;
-    int max_requests_inflight;
+    int max_requests_inflight;          /* read-only requests; 0 = no limit */
+    int max_mutating_requests_inflight; /* writes; 0 = no limit */
     int64_t etcd_compaction_interval_ns;
     int watch_cache_size;      /* events kept per resource */
 };
@@ -34,6 +36,7 @@ struct apiserver {
     struct ck_httpd *insecure;          /* owned; NULL when off */
     struct range_alloc service_ips;     /* --service-cluster-ip-range */
     struct range_alloc service_ports;   /* --service-node-port-range */
+    atomic_int inflight_reads, inflight_writes; /* requests being served (not watches) */
     pthread_mutex_t caches_lock;        /* guards caches */
     struct watchcache **caches;         /* one slot per ck_resources row, started lazily */
     struct watchcache **dead_caches;    /* replaced after a compaction, freed at shutdown */
