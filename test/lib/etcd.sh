@@ -36,7 +36,7 @@ EOF
 }
 
 ck_etcd__pid() {
-    cat "$CK_ETCD_DIR/m$1.pid" 2>/dev/null
+    cat "$CK_ETCD_DIR/m$1.pid" 2>/dev/null || true
 }
 
 # member I's client URL
@@ -65,7 +65,7 @@ ck_etcd__member_kill() {
     p=$(ck_etcd__pid "$1")
     if [ -n "$p" ] && grep -qs "$CK_ETCD_DIR" "/proc/$p/cmdline"; then
         kill -9 "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
+        wait "$p" 2>/dev/null || true # not our child when started by another (sub)shell
     fi
     rm -f "$CK_ETCD_DIR/m$1.pid"
 }
