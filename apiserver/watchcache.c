@@ -128,8 +128,8 @@ static int on_watch(const struct etcd_watch_resp *resp, void *arg)
     case ETCD_WATCH_EVENTS:
         for (size_t i = 0; i < resp->n_events; i++)
             apply_event(wc, &resp->events[i]);
-        if (resp->header.revision > wc->rv)
-            wc->rv = resp->header.revision;
+        /* while etcd replays history the header's revision runs ahead of the events delivered:
+         * only the last event (or a progress notification) says how far the cache is */
         if (resp->n_events && resp->events[resp->n_events - 1].kv.mod_revision > wc->rv)
             wc->rv = resp->events[resp->n_events - 1].kv.mod_revision;
         break;

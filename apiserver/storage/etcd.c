@@ -91,9 +91,9 @@ static int parse_endpoints(struct etcd_client *c, const char *list, struct ck_er
             bool http = len > 7 && strncmp(s, "http://", 7) == 0;
             bool https = len > 8 && strncmp(s, "https://", 8) == 0;
             if (!http && !https)
-                return ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
-                                    "etcd endpoint %.*s: want http://host:port or https://host:port",
-                                    (int)len, s);
+                return ck_error_set(
+                    err, 400, CK_REASON_BAD_REQUEST,
+                    "etcd endpoint %.*s: want http://host:port or https://host:port", (int)len, s);
             c->endpoints = ck_xrealloc(c->endpoints, (c->n_endpoints + 1) * sizeof(char *));
             c->endpoints[c->n_endpoints++] = ck_xstrndup(s, len);
         }
@@ -136,8 +136,8 @@ int etcd_client_new(const struct etcd_config *cfg, struct etcd_client **out, str
         cfg->attempt_timeout_ms > 0 ? cfg->attempt_timeout_ms : ETCD_DEFAULT_ATTEMPT_TIMEOUT_MS;
     c->dial_timeout_ms =
         cfg->dial_timeout_ms > 0 ? cfg->dial_timeout_ms : ETCD_DEFAULT_DIAL_TIMEOUT_MS;
-    c->watch_idle_check_ms = cfg->watch_idle_check_ms > 0 ? cfg->watch_idle_check_ms
-                                                          : ETCD_DEFAULT_WATCH_IDLE_CHECK_MS;
+    c->watch_idle_check_ms =
+        cfg->watch_idle_check_ms > 0 ? cfg->watch_idle_check_ms : ETCD_DEFAULT_WATCH_IDLE_CHECK_MS;
     c->max_response_bytes = cfg->max_response_bytes ? cfg->max_response_bytes : (size_t)1 << 30;
 
     c->headers = curl_slist_append(NULL, "Content-Type: application/json");
@@ -213,6 +213,8 @@ CURL *etcd_handle_get(struct etcd_client *c)
     curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 5L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* never through an http_proxy from the environment (and no per-request lookup of it) */
+    curl_easy_setopt(h, CURLOPT_PROXY, "");
     if (c->ca_file)
         curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
     if (c->cert_file)
@@ -400,8 +402,8 @@ static enum outcome attempt(struct etcd_client *c, CURL *h, unsigned ep, struct 
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     if (cc != CURLE_OK) {
         if (sink.too_big) {
-            *rc = ck_error_set(err, 500, CK_REASON_INTERNAL,
-                               "etcd: response larger than %zu bytes", c->max_response_bytes);
+            *rc = ck_error_set(err, 500, CK_REASON_INTERNAL, "etcd: response larger than %zu bytes",
+                               c->max_response_bytes);
             return OUT_FINAL;
         }
         curl_off_t pre = 0;
@@ -412,11 +414,12 @@ static enum outcome attempt(struct etcd_client *c, CURL *h, unsigned ep, struct 
         case CURLE_COULDNT_CONNECT:
         case CURLE_SSL_CONNECT_ERROR:
         case CURLE_PEER_FAILED_VERIFICATION:
-        case CURLE_SSL_CERTPROBLEM:
             sent = false;
             break;
         case CURLE_URL_MALFORMAT:
         case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_SSL_CERTPROBLEM:    /* our --etcd-certfile / --etcd-keyfile */
+        case CURLE_SSL_CACERT_BADFILE: /* our --etcd-cafile */
             *rc = ck_error_set(err, 500, CK_REASON_INTERNAL, "etcd endpoint %s: %s",
                                c->endpoints[ep], curl_easy_strerror(cc));
             return OUT_FINAL;
@@ -471,28 +474,31 @@ int etcd_do(struct etcd_client *c, struct etcd_call *call, struct ck_error *err)
     unsigned n = (unsigned)c->n_endpoints;
     if (call->endpoint >= (int)n)
         return ck_error_set(err, 400, CK_REASON_BAD_REQUEST, "no etcd endpoint %d", call->endpoint);
-    int64_t deadline = etcd_now_ms() + (call->timeout_ms > 0 ? call->timeout_ms
-                                                             : c->request_timeout_ms);
+    int total_ms = call->timeout_ms > 0 ? call->timeout_ms : c->request_timeout_ms;
+    int64_t deadline = etcd_now_ms() + total_ms;
     unsigned ep = call->endpoint >= 0 ? (unsigned)call->endpoint : atomic_load(&c->preferred) % n;
     CURL *h = etcd_handle_get(c);
     if (!h)
         return ck_error_set(err, 500, CK_REASON_INTERNAL, "libcurl: cannot create a handle");
 
-    struct ck_error last = CK_ERROR_INIT;
+    struct ck_error last = CK_ERROR_INIT;   /* the latest attempt's failure */
+    struct ck_error report = CK_ERROR_INIT; /* what the deadline error cites */
     int last_rc = 0;
     bool maybe_applied = false;
-    unsigned failed_in_round = 0;
+    unsigned failed_in_round = 0, timeouts = 0;
     int64_t backoff = 50;
-    /* per-attempt budget, doubled after each attempt that timed out: a frozen member or a
-     * proposal lost with a dead leader costs one short attempt, while a request that is merely
-     * slow gets longer and longer attempts elsewhere */
+    /* Per-attempt budget. Each endpoint first gets a short attempt, so a frozen member or a
+     * proposal lost with a dead or frozen leader costs one short attempt per endpoint; after a
+     * whole round of timeouts the budget doubles, so a request that is merely slow (a huge
+     * list) still completes. */
     int64_t attempt_ms = c->attempt_timeout_ms;
     int rc;
     for (;;) {
         int64_t remaining = deadline - etcd_now_ms();
         if (remaining <= 0)
             break;
-        int timeout = remaining < attempt_ms ? (int)remaining : (int)attempt_ms;
+        bool squeezed = remaining < attempt_ms;
+        int timeout = squeezed ? (int)remaining : (int)attempt_ms;
         cJSON *resp = NULL;
         ck_error_clear(&last);
         enum outcome out = attempt(c, h, ep, call, timeout, &resp, &last_rc, &last);
@@ -502,14 +508,21 @@ int etcd_do(struct etcd_client *c, struct etcd_call *call, struct ck_error *err)
             call->ambiguous = maybe_applied;
             etcd_handle_put(c, h);
             ck_error_clear(&last);
+            ck_error_clear(&report);
             return 0;
         }
         maybe_applied |= out == OUT_MAYBE;
-        if (last.code == 504 && attempt_ms < c->request_timeout_ms)
-            attempt_ms *= 2;
         if (out == OUT_FINAL || call->endpoint >= 0 ||
             (out == OUT_MAYBE && call->retry == ETCD_RETRY_UNSENT))
             goto fail;
+        bool timed_out = last.code == 504;
+        if (timed_out && ++timeouts % n == 0)
+            attempt_ms *= 2;
+        /* an attempt cut short by the deadline says less than the failures before it */
+        if (!(timed_out && squeezed) || report.code == 0) {
+            ck_error_clear(&report);
+            ck_error_set(&report, last.code, last.reason, "%s", last.message);
+        }
         ck_vinfo(4, "etcd: %s on %s failed (%s), trying the next endpoint", call->path,
                  c->endpoints[ep], last.message);
         /* steer later requests away from the failed endpoint too */
@@ -524,22 +537,19 @@ int etcd_do(struct etcd_client *c, struct etcd_call *call, struct ck_error *err)
         }
     }
     call->ambiguous = maybe_applied;
-    /* deadline passed: the last failure says whether this was a timeout or no one serving */
-    if (last.code == 0 || last.code == 504) {
-        rc = set_retry_details(err, ck_error_set(err, 504, CK_REASON_TIMEOUT,
-                                                 "Timeout: etcd request %s did not complete "
-                                                 "within %d ms%s%s",
-                                                 call->path,
-                                                 call->timeout_ms > 0 ? call->timeout_ms
-                                                                      : c->request_timeout_ms,
-                                                 last.code ? ": " : "", last.message));
-    } else {
-        rc = set_retry_details(err, ck_error_set(err, 503, CK_REASON_SERVICE_UNAVAILABLE,
-                                                 "etcd cluster is unavailable: %s",
-                                                 last.message));
-    }
+    /* deadline passed: the failures say whether etcd was too slow or no one could serve */
+    if (report.code == 0 || report.code == 504)
+        rc = set_retry_details(
+            err, ck_error_set(err, 504, CK_REASON_TIMEOUT,
+                              "Timeout: etcd request %s did not complete within %d ms%s%s",
+                              call->path, total_ms, report.code ? ": " : "", report.message));
+    else
+        rc =
+            set_retry_details(err, ck_error_set(err, 503, CK_REASON_SERVICE_UNAVAILABLE,
+                                                "etcd cluster is unavailable: %s", report.message));
     etcd_handle_put(c, h);
     ck_error_clear(&last);
+    ck_error_clear(&report);
     return rc;
 fail:
     call->ambiguous = maybe_applied;
@@ -550,6 +560,7 @@ fail:
     } else {
         ck_error_clear(&last);
     }
+    ck_error_clear(&report);
     etcd_handle_put(c, h);
     return rc;
 }

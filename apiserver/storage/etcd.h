@@ -11,26 +11,34 @@
  *
  * Endpoints and fail-over: the client takes several endpoints ("http://a:2379,http://b:2379").
  * Requests go to a preferred endpoint; on connect errors, timeouts, 5xx and etcd's
- * "no leader" / "leader changed" / unavailable errors the client moves to the next endpoint,
- * backing off once every endpoint has failed, until the per-request deadline
- * (request_timeout_ms). Every request carries gRPC metadata "hasleader=true", so a member cut
- * off from the leader answers "etcdserver: no leader" at once instead of hanging.
+ * "no leader" / "leader changed" / unavailable errors the client moves to the next endpoint
+ * (and makes it the preferred one), backing off (50 ms doubling to 1 s) once every endpoint
+ * has failed, until the per-request deadline (request_timeout_ms, 15 s). One attempt may take
+ * attempt_timeout_ms (2 s), doubled after every endpoint has timed out once more: a frozen
+ * member, or a proposal lost with a killed or frozen leader, costs 2 s instead of the whole
+ * deadline, while a merely slow request (a huge list) gets longer attempts. Every request
+ * carries the gRPC metadata "hasleader=true", so a member cut off from the leader answers
+ * "etcdserver: no leader" at once instead of hanging; watches are also canceled by such a
+ * member, and a silent watch stream checks its member's status every watch_idle_check_ms.
  *   Retried after an uncertain outcome (request sent, no answer): range, status, member list,
- *   lease time-to-live / keep-alive, and txns that carry compares. A guarded txn whose first
- *   attempt may have been applied and whose retry then fails its compares reports
- *   resp->ambiguous = true (the first attempt may be the one that changed the key).
- *   NOT retried after an uncertain outcome: put, delete, txns without compares, lease grant
- *   and revoke, compact. These are retried only when etcd certainly did not apply them
- *   (connection refused, "no leader", "too many requests", ...). If such a request fails with
- *   503/504, it may or may not have been applied: callers that need certainty use a guarded
- *   txn (create_revision == 0 / mod_revision == rv), as kube-apiserver's registry does.
+ *   lease grant (a duplicate only leaves an unused lease to expire), keep-alive, revoke ("not
+ *   found" after an uncertain attempt counts as revoked), time-to-live, txns of only ranges,
+ *   and txns that carry compares. A guarded txn whose earlier attempt may have been applied
+ *   and whose retry then fails its compares reports resp->ambiguous = true: the earlier
+ *   attempt may be the one that changed the key (compare the value to tell).
+ *   NOT retried after an uncertain outcome: put, delete, txns with writes but no compares,
+ *   compact. These are retried only when etcd certainly did not apply them (connection
+ *   refused, "no leader", "too many requests", ...). When such a request fails with 503/504 it
+ *   may or may not have been applied: callers that need certainty use a guarded txn
+ *   (create_revision == 0 / mod_revision == rv), as kube-apiserver's registry does.
  *
  * Errors (return value / struct ck_error, which every call accepts as NULL):
  *   -ESTALE    410 Expired   revision compacted ("The resourceVersion for the provided list is
  *                            too old."; watches report ETCD_WATCH_COMPACTED instead)
  *   -EOVERFLOW 504 Timeout   revision newer than the store ("Too large resource version")
  *   -EAGAIN    503 ServiceUnavailable  no endpoint could serve the request before the deadline
- *   -ETIMEDOUT 504 Timeout   the deadline passed while a request was outstanding
+ *   -ETIMEDOUT 504 Timeout   the deadline passed while a request was outstanding (or an
+ *                            unretried write's attempt timed out)
  *   -ENOENT    404 NotFound  lease not found
  *   -EINVAL    400 BadRequest invalid request (etcd's InvalidArgument, bad key names)
  *   -E2BIG     413 RequestEntityTooLarge  etcd's "request is too large"
@@ -71,16 +79,16 @@
 /* ---- client ---------------------------------------------------------------------------- */
 
 struct etcd_config {
-    const char *endpoints;      /* required: comma-separated URLs, http:// or https:// */
-    const char *ca_file;        /* --etcd-cafile: CA bundle to verify https endpoints */
-    const char *cert_file;      /* --etcd-certfile: client certificate (PEM) */
-    const char *key_file;       /* --etcd-keyfile: its private key (PEM) */
-    int request_timeout_ms;     /* deadline per request over all attempts; 0: 15000 */
-    int attempt_timeout_ms;     /* first attempt on one endpoint, doubled after each attempt
-                                   that timed out; 0: 2000 */
-    int dial_timeout_ms;        /* TCP (+TLS) connect; 0: 2000 */
-    int watch_idle_check_ms;    /* a silent watch stream checks its member after this; 0: 10000 */
-    size_t max_response_bytes;  /* larger responses fail with 500; 0: 1 GiB */
+    const char *endpoints;     /* required: comma-separated URLs, http:// or https:// */
+    const char *ca_file;       /* --etcd-cafile: CA bundle to verify https endpoints */
+    const char *cert_file;     /* --etcd-certfile: client certificate (PEM) */
+    const char *key_file;      /* --etcd-keyfile: its private key (PEM) */
+    int request_timeout_ms;    /* deadline per request over all attempts; 0: 15000 */
+    int attempt_timeout_ms;    /* one attempt on one endpoint, doubled after each round of
+                                  timeouts over all endpoints; 0: 2000 */
+    int dial_timeout_ms;       /* TCP (+TLS) connect; 0: 2000 */
+    int watch_idle_check_ms;   /* a silent watch stream checks its member after this; 0: 10000 */
+    size_t max_response_bytes; /* larger responses fail with 500; 0: 1 GiB */
 };
 
 /* Opaque; thread-safe (see the file comment). */
@@ -235,7 +243,7 @@ struct etcd_txn_req {
 
 struct etcd_txn_resp {
     struct etcd_header header;
-    bool succeeded;                /* which branch ran */
+    bool succeeded;                 /* which branch ran */
     struct etcd_op_resp *responses; /* one per op of that branch, in order */
     size_t n_responses;
     bool ambiguous; /* failed compares on a retry after an attempt of unknown outcome */
@@ -266,7 +274,11 @@ enum etcd_watch_kind {
                              keeps retrying unless the callback returns non-zero */
 };
 
-/* One delivery; everything it points to is valid only during the callback. */
+/* One delivery; everything it points to is valid only during the callback.
+ * For EVENTS, header.revision is the store's revision when etcd sent the batch: while a watch
+ * replays history it is ahead of the batch's last event, and later batches still follow. The
+ * last event's kv.mod_revision is how far the watch has got; only PROGRESS says that nothing
+ * up to header.revision is still to come. */
 struct etcd_watch_resp {
     enum etcd_watch_kind kind;
     struct etcd_header header;
@@ -321,9 +333,9 @@ int etcd_lease_revoke(struct etcd_client *c, int64_t id, struct ck_error *err);
 
 struct etcd_lease_info {
     int64_t id;
-    int64_t ttl;         /* remaining seconds; -1 when the lease has expired or never existed */
+    int64_t ttl; /* remaining seconds; -1 when the lease has expired or never existed */
     int64_t granted_ttl;
-    char **keys;         /* with keys == true: attached keys, NUL-terminated */
+    char **keys; /* with keys == true: attached keys, NUL-terminated */
     size_t n_keys;
 };
 int etcd_lease_time_to_live(struct etcd_client *c, int64_t id, bool keys,
@@ -382,8 +394,7 @@ struct etcd_status {
 };
 /* Status of the member at endpoint index `endpoint` (one attempt, no fail-over), or of any
  * member when endpoint < 0. */
-int etcd_status(struct etcd_client *c, int endpoint, struct etcd_status *st,
-                struct ck_error *err);
+int etcd_status(struct etcd_client *c, int endpoint, struct etcd_status *st, struct ck_error *err);
 
 struct etcd_member {
     uint64_t id;
@@ -407,8 +418,8 @@ void etcd_members_free(struct etcd_member *members, size_t n);
  * keeps services under "services/specs"). Names must be valid path segments, as upstream:
  * missing -> 400 "Name parameter required.", "." / ".." / '/' / '%' -> 400 "Name parameter
  * invalid: ...". Returns 0 and *key (caller frees). */
-int etcd_key(const char *prefix, const char *resource, const char *ns, const char *name,
-             char **key, struct ck_error *err);
+int etcd_key(const char *prefix, const char *resource, const char *ns, const char *name, char **key,
+             struct ck_error *err);
 /* The prefix a list ranges over, with a trailing '/': <prefix>/<resource>/[<namespace>/].
  * Caller frees *key. */
 int etcd_key_list_prefix(const char *prefix, const char *resource, const char *ns, char **key,

@@ -44,12 +44,12 @@ struct etcd_call {
     const char *body;
     size_t body_len;
     enum etcd_retry retry;
-    int endpoint;     /* < 0: any (fail-over); else only this endpoint, one attempt */
-    int timeout_ms;   /* 0: the client's request timeout */
+    int endpoint;   /* < 0: any (fail-over); else only this endpoint, one attempt */
+    int timeout_ms; /* 0: the client's request timeout */
     /* results */
-    cJSON *resp;      /* the parsed response object (caller deletes) */
-    bool ambiguous;   /* an earlier attempt may have been applied (set on failure too) */
-    int used;         /* endpoint that answered */
+    cJSON *resp;    /* the parsed response object (caller deletes) */
+    bool ambiguous; /* an earlier attempt may have been applied (set on failure too) */
+    int used;       /* endpoint that answered */
 };
 
 /* Runs a call with fail-over and the deadline; 0 and call->resp, or a mapped error. */

@@ -103,8 +103,8 @@ static int key_root(struct ck_buf *b, const char *prefix, const char *resource, 
     return 0;
 }
 
-int etcd_key(const char *prefix, const char *resource, const char *ns, const char *name,
-             char **key, struct ck_error *err)
+int etcd_key(const char *prefix, const char *resource, const char *ns, const char *name, char **key,
+             struct ck_error *err)
 {
     *key = NULL;
     CK_AUTOBUF struct ck_buf b = CK_BUF_INIT;

@@ -248,9 +248,15 @@ void etcd_delete_resp_free(struct etcd_delete_resp *r)
 static void op_resp_free(struct etcd_op_resp *r)
 {
     switch (r->type) {
-    case ETCD_OP_RANGE: etcd_range_resp_free(&r->range); break;
-    case ETCD_OP_PUT: etcd_put_resp_free(&r->put); break;
-    case ETCD_OP_DELETE: etcd_delete_resp_free(&r->del); break;
+    case ETCD_OP_RANGE:
+        etcd_range_resp_free(&r->range);
+        break;
+    case ETCD_OP_PUT:
+        etcd_put_resp_free(&r->put);
+        break;
+    case ETCD_OP_DELETE:
+        etcd_delete_resp_free(&r->del);
+        break;
     }
 }
 

@@ -48,8 +48,7 @@ int etcd_lease_grant(struct etcd_client *c, int64_t ttl, int64_t *id, int64_t *g
     return rc;
 }
 
-int etcd_lease_keepalive_once(struct etcd_client *c, int64_t id, int64_t *ttl,
-                              struct ck_error *err)
+int etcd_lease_keepalive_once(struct etcd_client *c, int64_t id, int64_t *ttl, struct ck_error *err)
 {
     if (ttl)
         *ttl = 0;
@@ -141,10 +140,10 @@ struct etcd_keepalive {
     int64_t id;            /* immutable */
     int interval_ms;       /* immutable */
     pthread_t thread;
-    pthread_mutex_t mu;    /* guards stop */
-    pthread_cond_t cv;     /* signalled on stop */
+    pthread_mutex_t mu; /* guards stop */
+    pthread_cond_t cv;  /* signalled on stop */
     bool stop;
-    atomic_bool lost;      /* written by the loop, read by anyone */
+    atomic_bool lost; /* written by the loop, read by anyone */
 };
 
 static void *keepalive_loop(void *arg)
@@ -227,10 +226,10 @@ void etcd_keepalive_stop(struct etcd_keepalive *k)
 /* ---- lease manager ----------------------------------------------------------------------- */
 
 struct etcd_lease_manager {
-    struct etcd_client *c;  /* immutable */
-    int64_t reuse_seconds;  /* immutable */
-    double reuse_percent;   /* immutable */
-    int64_t max_objects;    /* immutable */
+    struct etcd_client *c; /* immutable */
+    int64_t reuse_seconds; /* immutable */
+    double reuse_percent;  /* immutable */
+    int64_t max_objects;   /* immutable */
     /* guarded by mu, which is held across a grant so that concurrent writers share one */
     pthread_mutex_t mu;
     int64_t prev_id;

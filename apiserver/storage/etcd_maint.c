@@ -84,10 +84,10 @@ int etcd_member_list(struct etcd_client *c, struct etcd_member **members, size_t
             m[i].id = etcd_json_u64(item, "ID");
             const cJSON *name = cJSON_GetObjectItemCaseSensitive(item, "name");
             m[i].name = ck_xstrdup(cJSON_IsString(name) ? name->valuestring : "");
-            m[i].peer_urls = string_array(cJSON_GetObjectItemCaseSensitive(item, "peerURLs"),
-                                          &m[i].n_peer_urls);
-            m[i].client_urls = string_array(
-                cJSON_GetObjectItemCaseSensitive(item, "clientURLs"), &m[i].n_client_urls);
+            m[i].peer_urls =
+                string_array(cJSON_GetObjectItemCaseSensitive(item, "peerURLs"), &m[i].n_peer_urls);
+            m[i].client_urls = string_array(cJSON_GetObjectItemCaseSensitive(item, "clientURLs"),
+                                            &m[i].n_client_urls);
             m[i].is_learner = etcd_json_bool(item, "isLearner");
             i++;
         }
@@ -121,7 +121,7 @@ struct etcd_compactor {
     struct etcd_client *c; /* immutable */
     int interval_ms;       /* immutable */
     pthread_t thread;
-    pthread_mutex_t mu;    /* guards stop */
+    pthread_mutex_t mu; /* guards stop */
     pthread_cond_t cv;
     bool stop;
     _Atomic int64_t compacted; /* last known compacted revision */
@@ -136,8 +136,9 @@ static int compact_tick(struct etcd_compactor *k, int64_t *time, int64_t *rev)
     snprintf(value, sizeof(value), "%" PRId64, *rev);
     struct etcd_compare cmp = {
         .key = COMPACT_REV_KEY, .target = ETCD_CMP_VERSION, .op = ETCD_CMP_EQUAL, .number = *time};
-    struct etcd_op put = {.type = ETCD_OP_PUT,
-                          .put = {.key = COMPACT_REV_KEY, .value = value, .value_len = strlen(value)}};
+    struct etcd_op put = {
+        .type = ETCD_OP_PUT,
+        .put = {.key = COMPACT_REV_KEY, .value = value, .value_len = strlen(value)}};
     struct etcd_op get = {.type = ETCD_OP_RANGE, .range = {.key = COMPACT_REV_KEY}};
     struct etcd_txn_req req = {&cmp, 1, &put, 1, &get, 1};
     struct etcd_txn_resp resp;

@@ -45,11 +45,11 @@ struct etcd_watch {
     bool done;         /* the watch ended for good (compacted, callback said stop) */
     /* per stream */
     unsigned ep;
-    struct ck_buf line;    /* unterminated tail of the stream */
-    bool created;          /* this stream was confirmed */
-    bool broken;           /* give up this stream and reconnect */
-    int64_t last_data_ms;  /* when bytes last arrived */
-    struct ck_error err;   /* why the last stream failed */
+    struct ck_buf line;   /* unterminated tail of the stream */
+    bool created;         /* this stream was confirmed */
+    bool broken;          /* give up this stream and reconnect */
+    int64_t last_data_ms; /* when bytes last arrived */
+    struct ck_error err;  /* why the last stream failed */
 };
 
 static void record_failure(struct etcd_watch *w, const struct ck_error *e)
@@ -89,8 +89,7 @@ static void free_events(struct etcd_event *ev, size_t n)
 }
 
 /* Parses the events of a batch, dropping revisions already delivered. */
-static int parse_events(struct etcd_watch *w, const cJSON *arr, struct etcd_event **out,
-                        size_t *n)
+static int parse_events(struct etcd_watch *w, const cJSON *arr, struct etcd_event **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -102,6 +101,7 @@ static int parse_events(struct etcd_watch *w, const cJSON *arr, struct etcd_even
     cJSON_ArrayForEach(item, arr)
     {
         struct etcd_event *e = &ev[*n];
+        memset(e, 0, sizeof(*e)); /* the slot may hold a dropped duplicate */
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(item, "type");
         e->type = cJSON_IsString(type) && strcmp(type->valuestring, "DELETE") == 0
                       ? ETCD_EVENT_DELETE
@@ -153,7 +153,7 @@ static void on_message(struct etcd_watch *w, const char *text, size_t len)
     if (e) {
         const cJSON *holder = cJSON_IsObject(e) ? e : o;
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(holder, "message");
-        const char *msg = cJSON_IsString(m) ? m->valuestring
+        const char *msg = cJSON_IsString(m)   ? m->valuestring
                           : cJSON_IsString(e) ? e->valuestring
                                               : "stream error";
         break_stream(w, 503, CK_REASON_SERVICE_UNAVAILABLE, msg);
@@ -461,10 +461,9 @@ int etcd_watch_start(struct etcd_client *c, const struct etcd_watch_req *req, et
     if (!ok) {
         w->start = START_ABANDONED;
         if (w->start_err.code == 0 || w->start_err.code == 504)
-            rc = ck_error_set(err, 504, CK_REASON_TIMEOUT,
-                              "Timeout: etcd watch not established within %d ms%s%s",
-                              c->request_timeout_ms, w->start_err.code ? ": " : "",
-                              w->start_err.message);
+            rc = ck_error_set(
+                err, 504, CK_REASON_TIMEOUT, "Timeout: etcd watch not established within %d ms%s%s",
+                c->request_timeout_ms, w->start_err.code ? ": " : "", w->start_err.message);
         else
             rc = ck_error_set(err, 503, CK_REASON_SERVICE_UNAVAILABLE,
                               "etcd cluster is unavailable: %s", w->start_err.message);

@@ -15,7 +15,7 @@
 # EXIT/INT/TERM traps (replacing the caller's) call ck_etcd_stop; always, a watchdog kills the
 # members and removes the directory once the starting shell is gone, even after kill -9.
 # Environment: CK_ETCD_BIN (default: etcd from PATH), TMPDIR (default /tmp).
-# Sourcing twice is harmless: only functions are defined here.
+# Sourcing twice is harmless: only functions are defined here. Safe under `set -eu` (bats).
 
 ck_etcd__python() {
     if [ -x /usr/bin/python3 ]; then /usr/bin/python3 "$@"; else python3 "$@"; fi
@@ -57,6 +57,7 @@ ck_etcd__member_start() {
         --logger zap --log-outputs stderr --log-level warn \
         </dev/null >>"$dir/m$i.log" 2>&1 3>&- &
     echo $! >"$dir/m$i.pid"
+    disown $! 2>/dev/null || true # no "Killed" job notices from the shell
 }
 
 # kill -9 member I if it runs etcd on our directory, and reap it
@@ -64,8 +65,15 @@ ck_etcd__member_kill() {
     local p
     p=$(ck_etcd__pid "$1")
     if [ -n "$p" ] && grep -qs "$CK_ETCD_DIR" "/proc/$p/cmdline"; then
-        kill -9 "$p" 2>/dev/null
-        wait "$p" 2>/dev/null || true # not our child when started by another (sub)shell
+        kill -9 "$p" 2>/dev/null || true
+        # wait until it is gone (or a zombie): its ports are free then; works for members
+        # started by another (sub)shell too
+        local n
+        for ((n = 0; n < 200; n++)); do
+            [ -e "/proc/$p" ] || break
+            [ "$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null)" = Z ] && break
+            sleep 0.05
+        done
     fi
     rm -f "$CK_ETCD_DIR/m$1.pid"
 }
@@ -191,8 +199,8 @@ ck_etcd_stop() {
         rm -rf "$CK_ETCD_DIR"
     fi
     if [ -n "${CK_ETCD_WATCHDOG:-}" ]; then
-        kill -9 "$CK_ETCD_WATCHDOG" 2>/dev/null
-        wait "$CK_ETCD_WATCHDOG" 2>/dev/null
+        kill -9 "$CK_ETCD_WATCHDOG" 2>/dev/null || true
+        wait "$CK_ETCD_WATCHDOG" 2>/dev/null || true
     fi
     unset CK_ETCD_DIR CK_ETCD_ENDPOINTS CK_ETCD_MEMBERS CK_ETCD_WATCHDOG
     return 0
