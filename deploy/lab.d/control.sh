@@ -205,12 +205,16 @@ lab_start_optional() {
 }
 
 lab_control_plane_up() {
+    # health/metrics ports picked free, so several labs (and tests) share the machine
+    local ports
+    mapfile -t ports < <(lab_free_ports 2)
     lab_start_optional kube-scheduler "" "$LAB_BIN/kube-scheduler" \
-        --kubeconfig="$LAB_DIR/kubeconfig" --v=2
+        --kubeconfig="$LAB_DIR/kubeconfig" --secure-port="${ports[0]}" --v=2
+    # node IPAM flags (--cluster-cidr, --allocate-node-cidrs, --node-cidr-mask-size,
+    # --service-cluster-ip-range) join when that controller exists; the lab pre-creates Nodes
+    # with their podCIDRs meanwhile
     lab_start_optional kube-controller-manager "" "$LAB_BIN/kube-controller-manager" \
-        --kubeconfig="$LAB_DIR/kubeconfig" --cluster-cidr="$(lab_cluster_cidr)" \
-        --allocate-node-cidrs=true --node-cidr-mask-size=24 \
-        --service-cluster-ip-range="$LAB_SERVICE_CIDR" --v=2
+        --kubeconfig="$LAB_DIR/kubeconfig" --secure-port="${ports[1]}" --v=2
 }
 
 # Each Node object is created before its kubelet starts, with spec.podCIDR = the /24 the lab

@@ -1,0 +1,80 @@
+/* main.c - kube-controller-manager: flags and wiring only. The controllers themselves live in
+ * one file each in this folder and are listed in the table below; common/component.c runs
+ * them (leader election on the Lease kube-system/kube-controller-manager, health and metrics
+ * on --secure-port 10257, graceful stop on SIGTERM). */
+#include <stdio.h>
+#include <string.h>
+
+#include "client.h"
+#include "component.h"
+#include "daemon.h"
+#include "flags.h"
+#include "timeutil.h"
+
+/* Adding a controller = adding one row: {"<upstream name>", <start function>, <off by default>}.
+ * The start function (controller.h: ck_controller_start_fn) declares its informers and
+ * registers its ck_controller with the context. */
+static const struct ck_controller_desc controllers[] = {
+    {NULL, NULL, false},
+};
+
+int main(int argc, char **argv)
+{
+    static struct ck_component_config cfg = {
+        .name = "kube-controller-manager",
+        .kube_api_qps = 20,
+        .kube_api_burst = 30,
+        .kube_api_content_type = "application/vnd.kubernetes.protobuf",
+        .leader_elect = true,
+        .lease_duration = 15 * CK_SECOND,
+        .renew_deadline = 10 * CK_SECOND,
+        .retry_period = 2 * CK_SECOND,
+        .resource_lock = "leases",
+        .resource_name = "kube-controller-manager",
+        .resource_namespace = "kube-system",
+        .release_on_cancel = false,
+        .secure_port = 10257,
+        .bind_address = "0.0.0.0",
+        .min_resync_period = 12 * CK_HOUR,
+        .table = controllers,
+    };
+    static const char *all[] = {"*"};
+    cfg.controllers = (struct ck_flag_strings){all, 1};
+    static bool version;
+    static struct ck_flag flags[] = {
+        CK_COMPONENT_CLIENT_FLAGS(cfg),
+        CK_COMPONENT_LEADER_FLAGS(cfg),
+        CK_COMPONENT_SERVING_FLAGS(cfg),
+        CK_STRINGS_FLAG("controllers", &cfg.controllers,
+                        "A list of controllers to enable. '*' enables all on-by-default "
+                        "controllers, 'foo' enables the controller named 'foo', '-foo' disables "
+                        "the controller named 'foo'."),
+        CK_DURATION_FLAG("min-resync-period", &cfg.min_resync_period,
+                         "The resync period in reflectors will be random between "
+                         "MinResyncPeriod and 2*MinResyncPeriod."),
+        CK_BOOL_FLAG("version", &version, "Print version information and quit."),
+        CK_FLAG_END,
+    };
+    if (ck_signals_block() < 0)
+        return 1;
+    struct ck_flags_result res;
+    struct ck_error err = CK_ERROR_INIT;
+    if (ck_flags_parse(flags, argc, argv, &res, &err) < 0) {
+        fprintf(stderr, "Error: %s\n", err.message);
+        ck_flags_free(flags);
+        return 1;
+    }
+    int rc = 0;
+    if (res.help)
+        ck_flags_usage(flags, "kube-controller-manager", stdout);
+    else if (version)
+        printf("Kubernetes %s\n", CK_KUBE_VERSION);
+    else if (res.nargs > 0) {
+        fprintf(stderr, "Error: unknown command \"%s\" for \"kube-controller-manager\"\n",
+                res.args[0]);
+        rc = 1;
+    } else
+        rc = ck_component_main(&cfg);
+    ck_flags_free(flags);
+    return rc;
+}
