@@ -9,6 +9,7 @@
 #include "openapi/openapi.h"
 #include "requestinfo.h"
 #include "rest.h"
+#include "timeutil.h"
 #include "server.h"
 
 #define KUBE_VERSION "v1.32.4"
@@ -51,6 +52,61 @@ static void not_found(struct ck_http_req *req)
     ck_error_clear(&err);
 }
 
+/* upstream's buckets for apiserver_request_duration_seconds */
+static const double DURATION_BUCKETS[] = {0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25,
+                                          1.5,   2,     3,    4,   5,   6,   8,   10,  15,  20,
+                                          30,    45,    60};
+
+void apiserver_metrics_init(struct apiserver *s)
+{
+    static const char *const TOTAL_LABELS[] = {"verb",        "dry_run", "group", "version",
+                                               "resource",    "subresource", "scope",
+                                               "component",   "code",    NULL};
+    static const char *const DUR_LABELS[] = {"verb",  "dry_run",     "group", "version",
+                                             "resource", "subresource", "scope", "component",
+                                             NULL};
+    struct ck_metrics *m = ck_metrics_default();
+    s->requests_total = ck_metrics_counter(
+        m, "apiserver_request_total",
+        "Counter of apiserver requests broken out for each verb, dry run value, group, version, "
+        "resource, scope, component, and HTTP response code.",
+        TOTAL_LABELS);
+    s->request_duration = ck_metrics_histogram(
+        m, "apiserver_request_duration_seconds",
+        "Response latency distribution in seconds for each verb, dry run value, group, version, "
+        "resource, subresource, scope and component.",
+        DUR_LABELS, DURATION_BUCKETS, sizeof(DURATION_BUCKETS) / sizeof(DURATION_BUCKETS[0]));
+}
+
+static void serve_metrics(struct ck_http_req *req)
+{
+    struct ck_buf b = CK_BUF_INIT;
+    ck_metrics_write(ck_metrics_default(), &b);
+    ck_http_respond(req, 200, CK_METRICS_CONTENT_TYPE, ck_buf_str(&b), b.len);
+    ck_buf_free(&b);
+}
+
+/* Counts one resource request as upstream's metrics name it (verbs in upper case). */
+static void observe(struct apiserver *s, struct ck_http_req *req, const struct request_info *ri,
+                    const struct resource *r, int64_t start_ns)
+{
+    char verb[24], code[8];
+    size_t i = 0;
+    for (; ri->verb[i] && i < sizeof(verb) - 1; i++)
+        verb[i] = (char)(ri->verb[i] >= 'a' && ri->verb[i] <= 'z' ? ri->verb[i] - 32 : ri->verb[i]);
+    verb[i] = '\0';
+    if (!strcmp(ri->verb, "list") && ri->name[0])
+        snprintf(verb, sizeof(verb), "GET");
+    snprintf(code, sizeof(code), "%d", ck_http_status(req));
+    const char *dry = ck_http_query(req, "dryRun");
+    const char *scope = ri->name[0] ? "resource" : ri->namespace_[0] ? "namespace" : "cluster";
+    const char *const total[] = {verb,      dry ? dry : "", r->group, r->version, r->plural,
+                                 ri->subresource, scope, "apiserver", code};
+    ck_metric_inc(ck_metric_withv(s->requests_total, total, 9));
+    ck_metric_observe(ck_metric_withv(s->request_duration, total, 8),
+                      (double)(ck_mono_ns() - start_ns) / 1e9);
+}
+
 void apiserver_handle(struct ck_http_req *req, void *ctx)
 {
     struct apiserver *s = ctx;
@@ -64,6 +120,10 @@ void apiserver_handle(struct ck_http_req *req, void *ctx)
     }
     if (!strcmp(path, "/version") || !strcmp(path, "/version/")) {
         serve_version(req);
+        return;
+    }
+    if (!strcmp(path, "/metrics")) {
+        serve_metrics(req);
         return;
     }
     if (openapi_handle(req))
@@ -107,7 +167,9 @@ void apiserver_handle(struct ck_http_req *req, void *ctx)
             return;
         }
     }
+    int64_t start = ck_mono_ns();
     rest_handle(s, req, &ri, r);
     if (!watch_req)
         atomic_fetch_sub(counter, 1);
+    observe(s, req, &ri, r, start);
 }

@@ -108,6 +108,7 @@ int main(int argc, char **argv)
     int rc = 1;
     struct apiserver s = {.cfg = &cfg};
     pthread_mutex_init(&s.caches_lock, NULL);
+    apiserver_metrics_init(&s);
     if (!cfg.etcd_servers || !cfg.etcd_servers[0]) {
         fprintf(stderr, "Error: --etcd-servers must be specified\n");
         goto out;

@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "httpd.h"
+#include "metrics.h"
 #include "store.h"
 
 struct apiserver_config {
@@ -37,12 +38,16 @@ struct apiserver {
     struct range_alloc service_ips;     /* --service-cluster-ip-range */
     struct range_alloc service_ports;   /* --service-node-port-range */
     atomic_int inflight_reads, inflight_writes; /* requests being served (not watches) */
+    struct ck_metric_family *requests_total;    /* apiserver_request_total */
+    struct ck_metric_family *request_duration;  /* apiserver_request_duration_seconds */
     pthread_mutex_t caches_lock;        /* guards caches */
     struct watchcache **caches;         /* one slot per ck_resources row, started lazily */
     struct watchcache **dead_caches;    /* replaced after a compaction, freed at shutdown */
     size_t n_dead_caches;
 };
 
+/* Registers the apiserver's request metrics in the process registry. */
+void apiserver_metrics_init(struct apiserver *s);
 /* The one request entry point (a ck_http_handler; ctx is the struct apiserver). */
 void apiserver_handle(struct ck_http_req *req, void *ctx);
 

@@ -99,6 +99,11 @@ struct ck_httpd *ck_http_server(const struct ck_http_req *r)
     return r->server;
 }
 
+int ck_http_status(const struct ck_http_req *r)
+{
+    return r->response ? r->status : 0;
+}
+
 void ck_http_add_header(struct ck_http_req *r, const char *name, const char *value)
 {
     r->headers = ck_xrealloc(r->headers, (r->nheaders + 1) * sizeof(*r->headers));
@@ -297,7 +302,6 @@ int ck_httpd_start(const struct ck_httpd_config *cfg, struct ck_httpd **out, str
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed,
                                         NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 256 * 1024, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_STACK_SIZE, 512 * 1024, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
@@ -322,8 +326,10 @@ int ck_httpd_start(const struct ck_httpd_config *cfg, struct ck_httpd **out, str
     }
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
+    /* the logger must come first, or MHD logs its first messages its own way */
     d->mhd = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, access_handler, d,
-                              MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY, opts,
+                              MHD_OPTION_END);
     if (!d->mhd) {
         int e = errno;
         free_server(d);

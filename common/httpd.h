@@ -52,6 +52,8 @@ void ck_http_peer(const struct ck_http_req *r, char *dst, size_t size);
 /* The server the request arrived on. */
 struct ck_httpd *ck_http_server(const struct ck_http_req *r);
 
+/* The status code answered so far (0 before a respond call). */
+int ck_http_status(const struct ck_http_req *r);
 /* Adds a response header; call before responding. */
 void ck_http_add_header(struct ck_http_req *r, const char *name, const char *value);
 /* Answers with a body (copied). */

@@ -29,7 +29,7 @@ struct ck_metric_family;
 struct ck_metric;
 
 /* Most label names and buckets one family may have. */
-#define CK_METRIC_MAX_LABELS 8
+#define CK_METRIC_MAX_LABELS 12
 #define CK_METRIC_MAX_BUCKETS 64
 
 /* client_golang's DefBuckets: .005 .01 .025 .05 .1 .25 .5 1 2.5 5 10 */

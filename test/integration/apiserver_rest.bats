@@ -312,3 +312,13 @@ Y
     api GET /apis/apps/v1/namespaces/default/replicasets/rs1
     [ "$(jqb .spec.replicas)" = 1 ]
 }
+
+@test "/metrics counts requests by verb, resource and code, with latency histograms" {
+    api GET /api/v1/namespaces/default/configmaps/none-such
+    api GET /api/v1/namespaces/default/configmaps
+    run curl -sS "$CK_API/metrics"
+    [[ "$output" == *'apiserver_request_total{code="404",component="apiserver",dry_run="",group="",resource="configmaps",scope="resource",subresource="",verb="GET",version="v1"}'* ]]
+    [[ "$output" == *'apiserver_request_total{code="200",component="apiserver",dry_run="",group="",resource="configmaps",scope="namespace",subresource="",verb="LIST",version="v1"}'* ]]
+    [[ "$output" == *'# TYPE apiserver_request_duration_seconds histogram'* ]]
+    [[ "$output" == *'apiserver_request_duration_seconds_bucket{component="apiserver",dry_run="",group="",resource="configmaps",scope="namespace",subresource="",verb="LIST",version="v1",le="0.005"}'* ]]
+}
