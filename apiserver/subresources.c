@@ -36,6 +36,9 @@ static void set_condition(cJSON *obj, const char *type, const char *status)
     }
     char ts[CK_TIME_BUFSZ];
     ck_time_now_string(ts);
+    /* upstream replaces the whole condition: an earlier reason/message does not survive */
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "reason");
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "message");
     ck_json_set_string(c, "type", type);
     ck_json_set_string(c, "status", status);
     cJSON_DeleteItemFromObjectCaseSensitive(c, "lastProbeTime");

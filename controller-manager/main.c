@@ -6,15 +6,24 @@
 #include <string.h>
 
 #include "client.h"
+#include "cm.h"
 #include "component.h"
 #include "daemon.h"
+#include "endpoints.h"
 #include "flags.h"
+#include "replicaset.h"
 #include "timeutil.h"
 
 /* Adding a controller = adding one row: {"<upstream name>", <start function>, <off by default>}.
  * The start function (controller.h: ck_controller_start_fn) declares its informers and
  * registers its ck_controller with the context. */
 static const struct ck_controller_desc controllers[] = {
+    {"serviceaccount-controller", cm_serviceaccount_start, false},
+    {"namespace-controller", cm_namespace_start, false},
+    {"garbage-collector-controller", cm_gc_start, false},
+    {"replicaset-controller", replicaset_start, false},
+    {"endpoints-controller", endpoints_start, false},
+    {"endpointslice-controller", endpointslice_start, false},
     {NULL, NULL, false},
 };
 

@@ -10,10 +10,12 @@
 #include "daemon.h"
 #include "flags.h"
 #include "log.h"
+#include "run.h"
 #include "timeutil.h"
 
 /* Adding a loop = adding one row: {"<name>", <start function>, <off by default>}. */
 static const struct ck_controller_desc loops[] = {
+    {"scheduler", sched_run_start, false},
     {NULL, NULL, false},
 };
 

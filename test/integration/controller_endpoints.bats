@@ -1,0 +1,267 @@
+#!/usr/bin/env bats
+# kube-controller-manager's endpoints-controller and endpointslice-controller against a real
+# etcd + kube-apiserver; the test plays the kubelet by PATCHing pods/status (podIP, Ready).
+
+load_lib() {
+    CKUBE_ROOT=${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+    . "$CKUBE_ROOT/test/lib/apiserver.sh"
+}
+
+ck_kcm_start() {
+    local bin=${CKUBE_KCM_BIN:-${CKUBE_BIN:-$CKUBE_ROOT/bin}/kube-controller-manager}
+    CK_KCM_DIR=$(mktemp -d /tmp/ckube-epctl-kcm.XXXXXX)
+    cat >"$CK_KCM_DIR/kubeconfig" <<EOK
+apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster:
+    server: $CK_API
+contexts:
+- name: test
+  context:
+    cluster: test
+    user: test
+current-context: test
+users:
+- name: test
+  user: {}
+EOK
+    "$bin" --kubeconfig="$CK_KCM_DIR/kubeconfig" --secure-port="$(ck_free_port)" \
+        --leader-elect=false --controllers=endpoints-controller,endpointslice-controller \
+        --v=2 >"$CK_KCM_DIR/kcm.log" 2>&1 &
+    CK_KCM_PID=$!
+    export CK_KCM_PID CK_KCM_DIR
+}
+
+ck_kcm_stop() {
+    if [ -n "${CK_KCM_PID:-}" ]; then
+        kill "$CK_KCM_PID" 2>/dev/null
+        local i
+        for i in $(seq 1 50); do
+            kill -0 "$CK_KCM_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$CK_KCM_PID" 2>/dev/null
+        wait "$CK_KCM_PID" 2>/dev/null
+        if grep -q "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$CK_KCM_DIR/kcm.log"; then
+            cat "$CK_KCM_DIR/kcm.log" >&2
+            rm -rf "$CK_KCM_DIR"
+            return 1
+        fi
+    fi
+    [ -n "${CK_KCM_DIR:-}" ] && rm -rf "$CK_KCM_DIR"
+    return 0
+}
+
+# wait_for SECONDS CMD...: retries CMD every 0.2 s until it succeeds.
+wait_for() {
+    local n=$(($1 * 5))
+    shift
+    local i
+    for i in $(seq 1 "$n"); do
+        "$@" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+setup_file() {
+    load_lib
+    ck_apiserver_start
+    ck_kcm_start
+}
+
+teardown_file() {
+    load_lib
+    local rc=0
+    ck_kcm_stop || rc=1
+    ck_apiserver_stop || rc=1
+    return $rc
+}
+
+setup() {
+    load_lib
+}
+
+post() { curl -sSf -X POST -H 'Content-Type: application/json' --data-binary "$2" "$CK_API$1" >/dev/null; }
+get() { curl -sSf "$CK_API$1"; }
+
+mkns() { post /api/v1/namespaces "{\"metadata\":{\"name\":\"$1\"}}"; }
+
+# mkpod NS NAME APP [PORTNAME PORT]
+mkpod() {
+    local ports='[]'
+    [ -n "${4:-}" ] && ports="[{\"name\":\"$4\",\"containerPort\":$5}]"
+    post "/api/v1/namespaces/$1/pods" "{\"metadata\":{\"name\":\"$2\",\"labels\":{\"app\":\"$3\"}},
+      \"spec\":{\"nodeName\":\"node-a\",\"containers\":[{\"name\":\"c\",\"image\":\"busybox\",\"ports\":$ports}]}}"
+}
+
+# podstatus NS NAME IP True|False: what the kubelet would report
+podstatus() {
+    curl -sSf -X PATCH -H 'Content-Type: application/merge-patch+json' --data-binary \
+        "{\"status\":{\"phase\":\"Running\",\"podIP\":\"$3\",\"podIPs\":[{\"ip\":\"$3\"}],
+          \"conditions\":[{\"type\":\"Ready\",\"status\":\"$4\"}]}}" \
+        "$CK_API/api/v1/namespaces/$1/pods/$2/status" >/dev/null
+}
+
+# mksvc NS NAME SELECTOR-APP TARGETPORT [EXTRA-SPEC-JSON]
+mksvc() {
+    local tp=$4
+    [[ $tp =~ ^[0-9]+$ ]] || tp="\"$tp\""
+    post "/api/v1/namespaces/$1/services" "{\"metadata\":{\"name\":\"$2\",\"labels\":{\"tier\":\"web\"}},
+      \"spec\":{\"selector\":{\"app\":\"$3\"},\"ports\":[{\"name\":\"http\",\"port\":80,\"targetPort\":$tp}]${5:-}}}"
+}
+
+ep() { get "/api/v1/namespaces/$1/endpoints/$2"; }
+slices() { get "/apis/discovery.k8s.io/v1/namespaces/$1/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3D$2"; }
+
+# ep_is NS NAME JQ-EXPR EXPECTED
+ep_is() { [ "$(ep "$1" "$2" 2>/dev/null | jq -c "$3")" = "$4" ]; }
+slices_are() { [ "$(slices "$1" "$2" 2>/dev/null | jq -c "$3")" = "$4" ]; }
+
+@test "ready and not-ready pods become addresses and notReadyAddresses, slices follow" {
+    mkns ep1
+    mkpod ep1 a web
+    mkpod ep1 b web
+    mkpod ep1 other db
+    podstatus ep1 a 10.244.1.2 True
+    podstatus ep1 b 10.244.1.3 False
+    podstatus ep1 other 10.244.1.4 True
+    mksvc ep1 web web 8080
+    wait_for 10 ep_is ep1 web '[.subsets[].addresses[]?.ip]' '["10.244.1.2"]'
+    wait_for 10 ep_is ep1 web '[.subsets[].notReadyAddresses[]?.ip]' '["10.244.1.3"]'
+    run ep ep1 web
+    echo "$output" | jq .
+    [ "$(echo "$output" | jq -c '.subsets[0].ports')" = '[{"name":"http","port":8080,"protocol":"TCP"}]' ]
+    [ "$(echo "$output" | jq -r '.subsets[0].addresses[0].targetRef | "\(.kind)/\(.namespace)/\(.name)"')" = Pod/ep1/a ]
+    [ "$(echo "$output" | jq -r '.subsets[0].addresses[0].nodeName')" = node-a ]
+    [ "$(echo "$output" | jq -r '.metadata.labels.tier')" = web ]
+    [ "$(echo "$output" | jq -r '.metadata.annotations["endpoints.kubernetes.io/last-change-trigger-time"]')" != null ]
+
+    wait_for 10 slices_are ep1 web '[.items[].endpoints[]|[.addresses[0],.conditions.ready]]|sort' \
+        '[["10.244.1.2",true],["10.244.1.3",false]]'
+    run slices ep1 web
+    echo "$output" | jq .
+    [ "$(echo "$output" | jq '.items|length')" = 1 ]
+    local s
+    s=$(echo "$output" | jq -c '.items[0]')
+    [[ $(echo "$s" | jq -r .metadata.name) == web-* ]]
+    [ "$(echo "$s" | jq -r .addressType)" = IPv4 ]
+    [ "$(echo "$s" | jq -r '.metadata.labels["endpointslice.kubernetes.io/managed-by"]')" = endpointslice-controller.k8s.io ]
+    [ "$(echo "$s" | jq -c '.ports')" = '[{"name":"http","port":8080,"protocol":"TCP"}]' ]
+    [ "$(echo "$s" | jq -r '.metadata.ownerReferences[0] | "\(.kind)/\(.name)/\(.controller)"')" = Service/web/true ]
+    [ "$(echo "$s" | jq -r '.endpoints[] | select(.addresses[0]=="10.244.1.2") | "\(.conditions.serving) \(.conditions.terminating) \(.targetRef.name) \(.nodeName)"')" = "true false a node-a" ]
+
+    # readiness changes move the address
+    podstatus ep1 a 10.244.1.2 False
+    podstatus ep1 b 10.244.1.3 True
+    wait_for 10 ep_is ep1 web '[.subsets[].addresses[]?.ip]' '["10.244.1.3"]'
+    ep_is ep1 web '[.subsets[].notReadyAddresses[]?.ip]' '["10.244.1.2"]'
+    wait_for 10 slices_are ep1 web '[.items[].endpoints[]|[.addresses[0],.conditions.ready]]|sort' \
+        '[["10.244.1.2",false],["10.244.1.3",true]]'
+
+    # a deleted pod disappears
+    curl -sSf -X DELETE "$CK_API/api/v1/namespaces/ep1/pods/a?gracePeriodSeconds=0" >/dev/null
+    wait_for 10 ep_is ep1 web '[.subsets[]|(.addresses[]?,.notReadyAddresses[]?)|.ip]' '["10.244.1.3"]'
+    wait_for 10 slices_are ep1 web '[.items[].endpoints[].addresses[0]]' '["10.244.1.3"]'
+}
+
+@test "named target ports resolve per pod and split subsets" {
+    mkns ep2
+    mkpod ep2 p1 api http 8080
+    mkpod ep2 p2 api http 9090
+    mkpod ep2 p3 api metrics 7000
+    podstatus ep2 p1 10.244.2.1 True
+    podstatus ep2 p2 10.244.2.2 True
+    podstatus ep2 p3 10.244.2.3 True
+    mksvc ep2 api api http
+    wait_for 10 ep_is ep2 api '[.subsets[]|[.addresses[].ip, .ports[0].port]]|sort' \
+        '[["10.244.2.1",8080],["10.244.2.2",9090]]'
+    # as upstream, a pod without the named port stays in the slices, in a slice without ports
+    wait_for 10 slices_are ep2 api '[.items[]|[.endpoints[].addresses[0], .ports[0].port]]|sort' \
+        '[["10.244.2.1",8080],["10.244.2.2",9090],["10.244.2.3",null]]'
+}
+
+@test "headless services and publishNotReadyAddresses" {
+    mkns ep3
+    mkpod ep3 h1 db
+    podstatus ep3 h1 10.244.3.1 False
+    mksvc ep3 db db 5432 ',"clusterIP":"None","publishNotReadyAddresses":true'
+    wait_for 10 ep_is ep3 db '[.subsets[].addresses[]?.ip]' '["10.244.3.1"]'
+    ep_is ep3 db '.metadata.labels["service.kubernetes.io/headless"]' '""'
+    wait_for 10 slices_are ep3 db '[.items[].endpoints[]|[.addresses[0],.conditions.ready]]' \
+        '[["10.244.3.1",true]]'
+    slices_are ep3 db '.items[0].metadata.labels["service.kubernetes.io/headless"]' '""'
+}
+
+@test "a service without ready pods gets an empty Endpoints and a placeholder slice" {
+    mkns ep4
+    mksvc ep4 empty nobody 80
+    wait_for 10 ep_is ep4 empty '.metadata.name' '"empty"'
+    ep_is ep4 empty '.subsets // []' '[]'
+    wait_for 10 slices_are ep4 empty '[.items[]|(.endpoints // [] | length)]' '[0]'
+}
+
+@test "services without selectors and the kubernetes service are left alone" {
+    mkns ep5
+    post /api/v1/namespaces/ep5/services '{"metadata":{"name":"manual"},"spec":{"ports":[{"port":80}]}}'
+    post /api/v1/namespaces/ep5/endpoints '{"metadata":{"name":"manual"},"subsets":[{"addresses":[{"ip":"192.0.2.7"}],"ports":[{"port":80}]}]}'
+    local before
+    before=$(get /api/v1/namespaces/default/endpoints/kubernetes | jq -c '{s:.subsets,rv:.metadata.resourceVersion}' || true)
+    sleep 2
+    ep_is ep5 manual '[.subsets[].addresses[].ip]' '["192.0.2.7"]'
+    slices_are ep5 manual '.items|length' '0'
+    [ "$(get /api/v1/namespaces/default/endpoints/kubernetes | jq -c '{s:.subsets,rv:.metadata.resourceVersion}' || true)" = "$before" ]
+    run get "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=endpointslice.kubernetes.io%2Fmanaged-by%3Dendpointslice-controller.k8s.io,kubernetes.io%2Fservice-name%3Dkubernetes"
+    [ "$(echo "$output" | jq '.items|length')" = 0 ]
+}
+
+@test "more than 100 endpoints are split over several slices" {
+    mkns ep6
+    local i
+    for i in $(seq 1 105); do
+        mkpod ep6 "m$i" many
+        podstatus ep6 "m$i" "10.244.6.$i" True
+    done
+    mksvc ep6 many many 80
+    wait_for 20 slices_are ep6 many '[.items[].endpoints|length]|sort' '[5,100]'
+    wait_for 10 ep_is ep6 many '[.subsets[].addresses[]]|length' '105'
+}
+
+@test "deleting the service removes its Endpoints and EndpointSlices" {
+    mkns ep7
+    mkpod ep7 x gone
+    podstatus ep7 x 10.244.7.1 True
+    mksvc ep7 gone gone 80
+    wait_for 10 ep_is ep7 gone '[.subsets[].addresses[].ip]' '["10.244.7.1"]'
+    wait_for 10 slices_are ep7 gone '.items|length' '1'
+    curl -sSf -X DELETE "$CK_API/api/v1/namespaces/ep7/services/gone" >/dev/null
+    wait_for 10 bash -c "! curl -sSf '$CK_API/api/v1/namespaces/ep7/endpoints/gone' >/dev/null 2>&1"
+    wait_for 10 slices_are ep7 gone '.items|length' '0'
+}
+
+@test "terminating pods leave Endpoints but stay in slices as terminating" {
+    mkns ep8
+    mkpod ep8 t1 term
+    podstatus ep8 t1 10.244.8.1 True
+    mksvc ep8 term term 80
+    wait_for 10 ep_is ep8 term '[.subsets[].addresses[].ip]' '["10.244.8.1"]'
+    # graceful deletion: the pod is bound, so it stays with a deletionTimestamp
+    curl -sSf -X DELETE "$CK_API/api/v1/namespaces/ep8/pods/t1?gracePeriodSeconds=300" >/dev/null
+    get /api/v1/namespaces/ep8/pods/t1 | jq -e .metadata.deletionTimestamp
+    wait_for 10 ep_is ep8 term '.subsets // []' '[]'
+    wait_for 10 slices_are ep8 term '[.items[].endpoints[]|[.addresses[0],.conditions]]' \
+        '[["10.244.8.1",{"ready":false,"serving":true,"terminating":true}]]'
+}
+
+@test "slice endpoints carry the zone of their node" {
+    mkns ep9
+    post /api/v1/nodes '{"metadata":{"name":"node-z","labels":{"topology.kubernetes.io/zone":"zone-b"}}}'
+    post /api/v1/namespaces/ep9/pods '{"metadata":{"name":"z1","labels":{"app":"zoned"}},
+      "spec":{"nodeName":"node-z","containers":[{"name":"c","image":"busybox"}]}}'
+    podstatus ep9 z1 10.244.9.1 True
+    mksvc ep9 zoned zoned 80
+    wait_for 10 slices_are ep9 zoned '[.items[].endpoints[]|[.addresses[0],.nodeName,.zone]]' \
+        '[["10.244.9.1","node-z","zone-b"]]'
+}

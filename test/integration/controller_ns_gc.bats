@@ -1,0 +1,205 @@
+#!/usr/bin/env bats
+# kube-controller-manager's serviceaccount-controller and namespace-controller against a real
+# etcd + kube-apiserver: default ServiceAccounts, namespace deletion with contents; and the
+# garbage-collector-controller: background, foreground and orphan propagation over hand-made
+# ownerReferences.
+
+load_lib() {
+    CKUBE_ROOT=${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+    . "$CKUBE_ROOT/test/lib/apiserver.sh"
+}
+
+ck_kcm_start() {
+    local bin=${CKUBE_KCM_BIN:-${CKUBE_BIN:-$CKUBE_ROOT/bin}/kube-controller-manager}
+    CK_KCM_DIR=$(mktemp -d /tmp/ckube-nsgc-kcm.XXXXXX)
+    cat >"$CK_KCM_DIR/kubeconfig" <<EOK
+apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster:
+    server: $CK_API
+contexts:
+- name: test
+  context:
+    cluster: test
+    user: test
+current-context: test
+users:
+- name: test
+  user: {}
+EOK
+    "$bin" --kubeconfig="$CK_KCM_DIR/kubeconfig" --secure-port="$(ck_free_port)" \
+        --leader-elect=false --controllers=serviceaccount-controller,namespace-controller,garbage-collector-controller \
+        --v=2 >"$CK_KCM_DIR/kcm.log" 2>&1 &
+    CK_KCM_PID=$!
+    export CK_KCM_PID CK_KCM_DIR
+}
+
+ck_kcm_stop() {
+    if [ -n "${CK_KCM_PID:-}" ]; then
+        kill "$CK_KCM_PID" 2>/dev/null
+        local i
+        for i in $(seq 1 50); do
+            kill -0 "$CK_KCM_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$CK_KCM_PID" 2>/dev/null
+        wait "$CK_KCM_PID" 2>/dev/null
+        if grep -q "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$CK_KCM_DIR/kcm.log"; then
+            cat "$CK_KCM_DIR/kcm.log" >&2
+            rm -rf "$CK_KCM_DIR"
+            return 1
+        fi
+    fi
+    [ -n "${CK_KCM_DIR:-}" ] && rm -rf "$CK_KCM_DIR"
+    return 0
+}
+
+# wait_for SECONDS CMD...: retries CMD every 0.2 s until it succeeds.
+wait_for() {
+    local n=$(($1 * 5))
+    shift
+    local i
+    for i in $(seq 1 "$n"); do
+        "$@" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+setup_file() {
+    load_lib
+    ck_apiserver_start
+    ck_kcm_start
+}
+
+teardown_file() {
+    load_lib
+    local rc=0
+    ck_kcm_stop || rc=1
+    ck_apiserver_stop || rc=1
+    return $rc
+}
+
+setup() {
+    load_lib
+}
+
+has_sa() { ck_kubectl get serviceaccount default -n "$1" >/dev/null 2>&1; }
+ns_gone() { ! ck_kubectl get namespace "$1" >/dev/null 2>&1; }
+
+@test "every namespace gets a default ServiceAccount, recreated when deleted" {
+    wait_for 20 has_sa default
+    wait_for 10 has_sa kube-system
+    ck_kubectl create namespace sa-test
+    wait_for 10 has_sa sa-test
+    uid1=$(ck_kubectl get sa default -n sa-test -o jsonpath='{.metadata.uid}')
+    ck_kubectl delete serviceaccount default -n sa-test
+    wait_for 10 has_sa sa-test
+    uid2=$(ck_kubectl get sa default -n sa-test -o jsonpath='{.metadata.uid}')
+    [ -n "$uid2" ] && [ "$uid1" != "$uid2" ]
+}
+
+@test "deleting a namespace deletes its content, then the namespace" {
+    ck_kubectl create namespace ns-del
+    ck_kubectl create configmap cm1 -n ns-del --from-literal=a=b
+    ck_kubectl create secret generic s1 -n ns-del --from-literal=a=b
+    ck_kubectl run p1 -n ns-del --image=busybox:1.36 --restart=Never
+    ck_kubectl create deployment d1 -n ns-del --image=busybox:1.36
+    run ck_kubectl delete namespace ns-del --wait=false
+    [ "$status" = 0 ]
+    wait_for 30 ns_gone ns-del
+    run ck_kubectl get configmaps,secrets,pods,deployments,serviceaccounts -n ns-del -o name
+    [ "$status" = 0 ]
+    [ -z "$output" ]
+}
+
+@test "a namespace waits for finalizers of its content, with upstream's conditions" {
+    ck_kubectl create namespace ns-fin
+    ck_kubectl create configmap held -n ns-fin --from-literal=a=b
+    ck_kubectl patch configmap held -n ns-fin --type=merge -p '{"metadata":{"finalizers":["example.com/hold"]}}'
+    ck_kubectl delete namespace ns-fin --wait=false
+    cond() {
+        [ "$(ck_kubectl get ns ns-fin -o jsonpath='{.status.conditions[?(@.type=="NamespaceFinalizersRemaining")].message}')" = \
+          "Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances" ]
+    }
+    wait_for 20 cond
+    run ck_kubectl get ns ns-fin -o jsonpath='{.status.phase} {.status.conditions[?(@.type=="NamespaceContentRemaining")].message}'
+    [ "$output" = "Terminating Some resources are remaining: configmaps. has 1 resource instances" ]
+    run ck_kubectl get ns ns-fin -o jsonpath='{.status.conditions[?(@.type=="NamespaceDeletionDiscoveryFailure")].reason}'
+    [ "$output" = "ResourcesDiscovered" ]
+    ck_kubectl patch configmap held -n ns-fin --type=merge -p '{"metadata":{"finalizers":null}}'
+    wait_for 30 ns_gone ns-fin
+}
+
+# own NS DEPENDENT OWNER [BLOCK]: makes configmap DEPENDENT owned by configmap OWNER.
+own() {
+    local uid
+    uid=$(ck_kubectl get configmap "$3" -n "$1" -o jsonpath='{.metadata.uid}')
+    ck_kubectl patch configmap "$2" -n "$1" --type=merge -p \
+        "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"$3\",\"uid\":\"$uid\",\"blockOwnerDeletion\":${4:-false}}]}}"
+}
+cm_gone() { ! ck_kubectl get configmap "$2" -n "$1" >/dev/null 2>&1; }
+
+@test "gc: background deletion of an owner deletes its dependents (and theirs)" {
+    ck_kubectl create namespace gc-bg
+    ck_kubectl create configmap owner -n gc-bg --from-literal=a=b
+    ck_kubectl create configmap dep -n gc-bg --from-literal=a=b
+    ck_kubectl create configmap grand -n gc-bg --from-literal=a=b
+    ck_kubectl create configmap keep -n gc-bg --from-literal=a=b
+    own gc-bg dep owner
+    own gc-bg grand dep
+    ck_kubectl delete configmap owner -n gc-bg
+    wait_for 20 cm_gone gc-bg dep
+    wait_for 20 cm_gone gc-bg grand
+    run ck_kubectl get configmap keep -n gc-bg -o name
+    [ "$output" = "configmap/keep" ]
+}
+
+@test "gc: a dependent whose owner never existed is collected; a live second owner keeps it" {
+    ck_kubectl create namespace gc-dangle
+    ck_kubectl create configmap live -n gc-dangle --from-literal=a=b
+    ck_kubectl create configmap orphaned -n gc-dangle --from-literal=a=b
+    ck_kubectl create configmap shared -n gc-dangle --from-literal=a=b
+    ck_kubectl patch configmap orphaned -n gc-dangle --type=merge -p \
+        '{"metadata":{"ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"ghost","uid":"00000000-0000-0000-0000-000000000001"}]}}'
+    uid=$(ck_kubectl get configmap live -n gc-dangle -o jsonpath='{.metadata.uid}')
+    ck_kubectl patch configmap shared -n gc-dangle --type=merge -p \
+        "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"ghost\",\"uid\":\"00000000-0000-0000-0000-000000000002\"},{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"live\",\"uid\":\"$uid\"}]}}"
+    wait_for 20 cm_gone gc-dangle orphaned
+    refs() { [ "$(ck_kubectl get configmap shared -n gc-dangle -o jsonpath='{.metadata.ownerReferences[*].name}')" = live ]; }
+    wait_for 20 refs
+}
+
+@test "gc: --cascade=orphan keeps the dependent and removes its owner reference" {
+    ck_kubectl create namespace gc-orphan
+    ck_kubectl create configmap owner -n gc-orphan --from-literal=a=b
+    ck_kubectl create configmap dep -n gc-orphan --from-literal=a=b
+    own gc-orphan dep owner
+    run ck_kubectl delete configmap owner -n gc-orphan --cascade=orphan
+    [ "$status" = 0 ]
+    wait_for 20 cm_gone gc-orphan owner
+    sleep 1
+    run ck_kubectl get configmap dep -n gc-orphan -o jsonpath='{.metadata.name}:{.metadata.ownerReferences}'
+    [ "$output" = "dep:" ]
+}
+
+@test "gc: foreground deletion waits for blocking dependents, then removes the owner" {
+    ck_kubectl create namespace gc-fg
+    ck_kubectl create configmap owner -n gc-fg --from-literal=a=b
+    ck_kubectl create configmap dep -n gc-fg --from-literal=a=b
+    own gc-fg dep owner true
+    # a finalizer of its own holds the dependent, so the owner must wait
+    ck_kubectl patch configmap dep -n gc-fg --type=merge -p '{"metadata":{"finalizers":["example.com/hold"]}}'
+    run ck_kubectl delete configmap owner -n gc-fg --cascade=foreground --wait=false
+    [ "$status" = 0 ]
+    dep_deleting() { [ -n "$(ck_kubectl get configmap dep -n gc-fg -o jsonpath='{.metadata.deletionTimestamp}')" ]; }
+    wait_for 20 dep_deleting
+    sleep 1
+    run ck_kubectl get configmap owner -n gc-fg -o jsonpath='{.metadata.finalizers}'
+    [ "$output" = '["foregroundDeletion"]' ]
+    ck_kubectl patch configmap dep -n gc-fg --type=merge -p '{"metadata":{"finalizers":null}}'
+    wait_for 20 cm_gone gc-fg owner
+    cm_gone gc-fg dep
+}

@@ -1,0 +1,179 @@
+#!/usr/bin/env bats
+# The ReplicaSet controller of kube-controller-manager against a real etcd + kube-apiserver:
+# scale up/down with owner references and events, status from pod readiness (the test marks
+# pods Ready through pods/status as a kubelet would), delete preference for not-ready pods,
+# adoption of orphans and release of pods that stop matching.
+
+load_lib() {
+    CKUBE_ROOT=${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+    . "$CKUBE_ROOT/test/lib/apiserver.sh"
+}
+
+setup_file() {
+    load_lib
+    ck_apiserver_start
+    local kcm=${CK_KCM_BIN:-${CKUBE_BIN:-$CKUBE_ROOT/bin}/kube-controller-manager}
+    CK_KCM_LOG=$CK_APISERVER_DIR/kube-controller-manager.log
+    "$kcm" --master="$CK_API" --leader-elect=false --secure-port="$(ck_free_port)" \
+        --controllers=replicaset-controller --v=2 >"$CK_KCM_LOG" 2>&1 &
+    CK_KCM_PID=$!
+    export CK_KCM_PID CK_KCM_LOG
+    sleep 0.5
+    if ! kill -0 "$CK_KCM_PID" 2>/dev/null; then
+        echo "kube-controller-manager exited:" >&2
+        cat "$CK_KCM_LOG" >&2
+        return 1
+    fi
+}
+
+teardown_file() {
+    load_lib
+    local bad=0
+    if [ -n "${CK_KCM_PID:-}" ]; then
+        kill "$CK_KCM_PID" 2>/dev/null
+        local i
+        for i in $(seq 1 50); do
+            kill -0 "$CK_KCM_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$CK_KCM_PID" 2>/dev/null
+        wait "$CK_KCM_PID" 2>/dev/null
+        if grep -q "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$CK_KCM_LOG"; then
+            echo "sanitizer report in kube-controller-manager log:" >&2
+            cat "$CK_KCM_LOG" >&2
+            bad=1
+        fi
+    fi
+    ck_apiserver_stop
+    return $bad
+}
+
+setup() {
+    load_lib
+}
+
+# wait_for CMD EXPECTED: polls `ck_kubectl CMD` (20 s) until its output equals EXPECTED.
+wait_for() {
+    local want=$1
+    shift
+    local i out
+    for i in $(seq 1 100); do
+        out=$(ck_kubectl "$@" 2>/dev/null)
+        [ "$out" = "$want" ] && return 0
+        sleep 0.2
+    done
+    echo "wanted '$want', last got '$out' from: $*" >&2
+    tail -20 "$CK_KCM_LOG" >&2
+    return 1
+}
+
+rs_yaml() { # name replicas [minReadySeconds]
+    cat <<EOF
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: $1
+spec:
+  replicas: $2
+  minReadySeconds: ${3:-0}
+  selector:
+    matchLabels:
+      app: $1
+  template:
+    metadata:
+      labels:
+        app: $1
+        tier: web
+    spec:
+      containers:
+      - name: c
+        image: busybox:1.36
+EOF
+}
+
+# mark_ready POD: what a kubelet reports for a running, ready pod.
+mark_ready() {
+    local now
+    now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    ck_curl PATCH "/api/v1/namespaces/default/pods/$1/status" \
+        "{\"status\":{\"phase\":\"Running\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"$now\"}]}}" \
+        application/merge-patch+json >/dev/null
+}
+
+pods_of() {
+    ck_kubectl get pods -l "app=$1" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}'
+}
+
+@test "a ReplicaSet creates its pods with owner references, events and status" {
+    rs_yaml web 3 | ck_kubectl apply -f -
+    wait_for 3 get rs web -o jsonpath='{.status.replicas}'
+    run pods_of web
+    [ "$(echo "$output" | wc -l)" = 3 ]
+    for p in $output; do
+        [[ $p =~ ^web-[bcdfghjklmnpqrstvwxz2456789]{5}$ ]]
+    done
+    uid=$(ck_kubectl get rs web -o jsonpath='{.metadata.uid}')
+    run ck_kubectl get pods -l app=web -o jsonpath='{range .items[*]}{.metadata.ownerReferences[0].apiVersion} {.metadata.ownerReferences[0].kind} {.metadata.ownerReferences[0].name} {.metadata.ownerReferences[0].uid} {.metadata.ownerReferences[0].controller} {.metadata.ownerReferences[0].blockOwnerDeletion} {.metadata.labels.tier}{"\n"}{end}'
+    [ "$(echo "$output" | sort -u)" = "apps/v1 ReplicaSet web $uid true true web" ]
+    run ck_kubectl get rs web -o jsonpath='{.status.fullyLabeledReplicas} {.status.observedGeneration} {.status.readyReplicas}'
+    [ "$output" = "3 1 " ]
+    sleep 1 # events are written asynchronously
+    run ck_kubectl get events -o jsonpath='{range .items[?(@.reason=="SuccessfulCreate")]}{.message}{"\n"}{end}'
+    [ "$(echo "$output" | grep -c '^Created pod: web-')" = 3 ]
+}
+
+@test "readiness from pods/status drives readyReplicas and availableReplicas" {
+    for p in $(pods_of web); do mark_ready "$p"; done
+    wait_for "3 3" get rs web -o jsonpath='{.status.readyReplicas} {.status.availableReplicas}'
+    run ck_kubectl get rs web
+    [ "$status" = 0 ]
+    [[ ${lines[1]} =~ ^web\ +3\ +3\ +3\  ]]
+}
+
+@test "scaling down deletes the not-ready pod first and records SuccessfulDelete" {
+    rs_yaml web 4 | ck_kubectl apply -f -
+    wait_for 4 get rs web -o jsonpath='{.status.replicas}'
+    wait_for "4 3" get rs web -o jsonpath='{.status.replicas} {.status.readyReplicas}'
+    notready=$(ck_kubectl get pods -l app=web -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase}{"\n"}{end}' | awk '$2 != "Running" {print $1}')
+    [ -n "$notready" ]
+    ck_kubectl scale rs web --replicas=3
+    wait_for "3 3 3" get rs web -o jsonpath='{.status.replicas} {.status.readyReplicas} {.status.observedGeneration}'
+    run pods_of web
+    [[ $output != *"$notready"* ]]
+    run ck_kubectl get events -o jsonpath='{range .items[?(@.reason=="SuccessfulDelete")]}{.message}{"\n"}{end}'
+    [[ $output == *"Deleted pod: $notready"* ]]
+}
+
+@test "minReadySeconds holds availableReplicas back until pods were ready long enough" {
+    rs_yaml slow 1 3 | ck_kubectl apply -f -
+    wait_for 1 get rs slow -o jsonpath='{.status.replicas}'
+    mark_ready "$(pods_of slow)"
+    wait_for 1 get rs slow -o jsonpath='{.status.readyReplicas}'
+    run ck_kubectl get rs slow -o jsonpath='{.status.availableReplicas}'
+    [ "$output" = "" ]
+    wait_for 1 get rs slow -o jsonpath='{.status.availableReplicas}'
+}
+
+@test "a matching orphan is adopted and a pod that stops matching is released" {
+    ck_kubectl run orphan --image=busybox:1.36 --labels=app=web,tier=web
+    # adopted, it makes four pods for three replicas: the not-ready orphan is the one deleted
+    wait_for "" get pods orphan --ignore-not-found -o name
+    run ck_kubectl get events -o jsonpath='{range .items[?(@.reason=="SuccessfulDelete")]}{.message}{"\n"}{end}'
+    [[ $output == *"Deleted pod: orphan"* ]]
+    wait_for 3 get rs web -o jsonpath='{.status.replicas}'
+    victim=$(pods_of web | head -1)
+    ck_kubectl label pod "$victim" app=other --overwrite
+    wait_for "" get pod "$victim" -o jsonpath='{.metadata.ownerReferences}'
+    # a replacement is created for the released pod
+    wait_for 3 get rs web -o jsonpath='{.status.replicas}'
+    run pods_of web
+    [ "$(echo "$output" | wc -l)" = 3 ]
+    [[ $output != *"$victim"* ]]
+}
+
+@test "deleting the pods of a ReplicaSet makes it recreate them" {
+    ck_kubectl delete pods -l app=web --wait=false
+    wait_for 3 get rs web -o jsonpath='{.status.replicas}'
+    run pods_of web
+    [ "$(echo "$output" | wc -l)" = 3 ]
+}
