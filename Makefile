@@ -122,4 +122,7 @@ format:
 clean:
 	rm -rf build bin
 
+# fuzzing the decoders with libFuzzer (clang): make fuzz, make fuzz-short
+-include test/fuzz/fuzz.mk
+
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -22,6 +22,7 @@
 /* Go's "omega": the end of a zone period that never ends. */
 #define OMEGA INT64_MAX
 #define ALPHA INT64_MIN
+#define TZ_RULE_T_MAX (INT64_C(100000000) * 366 * 86400) /* ~ year 100 million */
 
 /* ---- civil calendar ---- */
 
@@ -155,6 +156,12 @@ static void extend_lookup(const struct ck_tz *tz, int64_t last_tx, int64_t t,
         *zp = (struct zone_period){tz->std_off, last_tx, OMEGA};
         return;
     }
+    /* The footer rule repeats every year; far beyond any TZif data the civil arithmetic
+     * below would overflow int64, so such instants read as the rule's year +-100000000. */
+    if (t > TZ_RULE_T_MAX)
+        t = TZ_RULE_T_MAX;
+    else if (t < -TZ_RULE_T_MAX)
+        t = -TZ_RULE_T_MAX;
     struct civil c;
     civil_of(t, &c);
     int64_t ystart = days_from_civil(c.year, 1, 1) * DAY;

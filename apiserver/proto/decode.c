@@ -36,6 +36,16 @@ struct rd {
     const uint8_t *p, *end;
 };
 
+/* A reader over p[0..len); p may be NULL when len is 0 (an absent bytes field), and NULL + 0
+ * is undefined in C, so such a reader points at a static empty array instead. */
+static struct rd rd_of(const uint8_t *p, size_t len)
+{
+    static const uint8_t none[1];
+    if (!p)
+        p = none;
+    return (struct rd){p, p + len};
+}
+
 /* One field as read from the wire. */
 struct wire {
     uint32_t num;
@@ -369,7 +379,7 @@ static int read_small(struct dctx *c, const struct pt_message *m, const uint8_t 
                       struct smallmsg *s)
 {
     memset(s, 0, sizeof(*s));
-    struct rd r = {p, p + len};
+    struct rd r = rd_of(p, len);
     struct wire w;
     int rc;
     while ((rc = next_field(c, &r, short_name(m), &w)) > 0) {
@@ -449,11 +459,12 @@ static cJSON *quantity_json(struct dctx *c, const struct pt_message *m, const ui
     if (!str)
         return NULL;
     struct ck_quantity q;
-    if (ck_quantity_parse(str->valuestring, &q, c->err) < 0) { /* as upstream's Unmarshal */
-        cJSON_Delete(str);
+    int rc = ck_quantity_parse(str->valuestring, &q, c->err); /* as upstream's Unmarshal */
+    cJSON_Delete(str);
+    if (rc < 0)
         return NULL;
-    }
-    return str;
+    /* upstream keeps the parsed value, and its JSON is String(): "1e7" reads as "10e6" */
+    return ck_quantity_to_json(&q);
 }
 
 static cJSON *intorstring_json(struct dctx *c, const struct pt_message *m, const uint8_t *p,
@@ -499,7 +510,7 @@ static cJSON *rawjson_json(struct dctx *c, const struct pt_message *m, const uin
 static int collect(struct dctx *c, const struct pt_message *m, const uint8_t *p, size_t len,
                    uint32_t num, cJSON *arr)
 {
-    struct rd r = {p, p + len};
+    struct rd r = rd_of(p, len);
     struct wire w;
     int rc;
     const struct pt_field *f = pt_field(m, num);
@@ -619,7 +630,7 @@ static cJSON *message_json(struct dctx *c, const struct pt_message *m, const uin
 static int map_entry(struct dctx *c, const struct pt_field *f, const uint8_t *p, size_t len,
                      cJSON *map)
 {
-    struct rd r = {p, p + len};
+    struct rd r = rd_of(p, len);
     struct wire w, key = {0}, val = {0};
     bool have_key = false, have_val = false;
     int rc;
@@ -765,7 +776,7 @@ static int decode_field(struct dctx *c, const struct pt_field *f, const struct w
 static int decode_fields(struct dctx *c, const struct pt_message *m, const uint8_t *p, size_t len,
                          cJSON *obj)
 {
-    struct rd r = {p, p + len};
+    struct rd r = rd_of(p, len);
     struct wire w;
     int rc;
     while ((rc = next_field(c, &r, short_name(m), &w)) > 0) {

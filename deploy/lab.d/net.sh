@@ -110,6 +110,10 @@ lab_net_up() {
         node_cmds+="route add $LAB_SERVICE_CIDR via $LAB_HOST_IP dev eth0"$'\n'
         ip -n "$ns" -batch - <<<"$node_cmds" || return 1
         nsenter "--net=/run/netns/$ns" sysctl -qw net.ipv4.ip_forward=1 || return 1
+        # the node routes service IPs back out of eth0: without this it sends ICMP redirects,
+        # and their rate limit then eats kube-proxy's port-unreachable answers
+        nsenter "--net=/run/netns/$ns" sysctl -qw net.ipv4.conf.all.send_redirects=0 \
+            net.ipv4.conf.eth0.send_redirects=0 || return 1
         lab_net_route "$(lab_node_pod_cidr "$n")" via "$ip" dev "$LAB_BRIDGE" || return 1
     done
     lab_net_route "$(lab_cluster_cidr)" dev "$LAB_BRIDGE" || return 1
