@@ -7,6 +7,7 @@
 #include "json.h"
 #include "log.h"
 #include "objmeta.h"
+#include "priority.h"
 #include "service_alloc.h"
 
 static const char *const SYSTEM_NAMESPACES[] = {"default", "kube-system", "kube-public",
@@ -106,5 +107,7 @@ int bootstrap_run(struct apiserver *s, struct ck_error *err)
         if ((rc = ensure(s, r, obj, err)) < 0)
             return rc;
     }
+    if ((rc = priority_bootstrap(s, err)) < 0)
+        return rc;
     return kubernetes_service(s, err);
 }

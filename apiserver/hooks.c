@@ -3,9 +3,11 @@
 
 #include <string.h>
 
+#include "priority.h"
 #include "service_alloc.h"
 
 static const struct resource_hooks HOOKS[] = {
+    {"", "pods", priority_admit_pod, NULL, NULL, NULL, NULL},
     {"", "services", service_alloc_create, service_alloc_create_failed, service_alloc_update,
      service_alloc_update_done, service_alloc_deleted},
 };

@@ -1,6 +1,6 @@
 /* hooks.h - what some resources do around storage besides their strategy, with access to the
- * server (upstream keeps these in the resource's REST storage): Services allocate cluster IPs
- * and node ports. A table keyed by (group, plural) drives it; rest.c calls the hooks. */
+ * server (upstream keeps these in the resource's REST storage or its admission plugins):
+ * Services allocate cluster IPs and node ports, Pods get their priority. A table keyed by (group, plural) drives it; rest.c calls the hooks. */
 #ifndef APISERVER_HOOKS_H
 #define APISERVER_HOOKS_H
 

@@ -115,3 +115,21 @@ jqb() { echo "$body" | jq -r "$@"; }
     api GET /api/v1/namespaces/doomed
     [ "$code" = 404 ]
 }
+
+@test "Priority admission: classes resolve into spec.priority; unknown classes and hand-set priorities are refused" {
+    api GET /apis/scheduling.k8s.io/v1/priorityclasses/system-cluster-critical
+    [ "$(jqb .value)" = 2000000000 ]
+    api POST /apis/scheduling.k8s.io/v1/priorityclasses '{"metadata":{"name":"gold"},"value":500}'
+    [ "$code" = 201 ]
+    api POST /api/v1/namespaces/default/pods '{"metadata":{"name":"pg"},"spec":{"priorityClassName":"gold","containers":[{"name":"c","image":"busybox"}]}}'
+    [ "$code" = 201 ]
+    [ "$(jqb .spec.priority)" = 500 ]
+    [ "$(jqb .spec.preemptionPolicy)" = PreemptLowerPriority ]
+    api POST /api/v1/namespaces/default/pods '{"metadata":{"name":"p0"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}'
+    [ "$(jqb .spec.priority)" = 0 ]
+    api POST /api/v1/namespaces/default/pods '{"metadata":{"name":"px"},"spec":{"priorityClassName":"nope","containers":[{"name":"c","image":"busybox"}]}}'
+    [ "$code" = 403 ]
+    [ "$(jqb .message)" = 'pods "px" is forbidden: no PriorityClass with name nope was found' ]
+    api POST /api/v1/namespaces/default/pods '{"metadata":{"name":"py"},"spec":{"priority":7,"containers":[{"name":"c","image":"busybox"}]}}'
+    [ "$code" = 403 ]
+}

@@ -180,9 +180,10 @@ has_condition() { # POD STATUS REASON
     wait_for bound lowfill
     run node_of lowfill
     [ "$output" = node-a ]
+    ck_kubectl create priorityclass high --value=1000 >/dev/null
     ck_kubectl create -f - >/dev/null <<JSON
 {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "vip", "namespace": "default"},
- "spec": {"nodeSelector": {"disk": "hdd"}, "priority": 1000,
+ "spec": {"nodeSelector": {"disk": "hdd"}, "priorityClassName": "high",
           "containers": [{"name": "c", "image": "busybox:1.36",
                           "resources": {"requests": {"cpu": "1500m"}}}]}}
 JSON
@@ -198,6 +199,9 @@ JSON
     [ "$output" = "" ]
     ck_kubectl delete pod lowfill --grace-period=0 --force >/dev/null 2>&1
     wait_for bound vip
+    # Priority admission resolved the class into the pod
+    run ck_kubectl get pod vip -o jsonpath='{.spec.priority} {.spec.preemptionPolicy}'
+    [ "$output" = "1000 PreemptLowerPriority" ]
     run node_of vip
     [ "$output" = node-a ]
 }
