@@ -1,399 +1,22 @@
 /* flags.c - pflag-style command-line parsing and help text (see flags.h).
  *
- * Besides the parser this file holds small private re-implementations of the Go library
- * pieces pflag leans on, so values and messages come out as upstream's do: strconv's
- * ParseBool/ParseInt/ParseFloat/Quote/FormatFloat('g', -1), encoding/csv's first-record
- * reader and field quoting (StringSlice). Durations come from common/timeutil.
+ * Values and messages come out as upstream's do because the Go library pieces pflag leans on
+ * (strconv's ParseBool/ParseInt/ParseFloat/Quote/FormatFloat('g', -1), encoding/csv's
+ * first-record reader and field quoting for StringSlice) come from common/gostrconv, and
+ * durations from common/timeutil.
  */
 #include "flags.h"
-#include "timeutil.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "gostrconv.h"
 #include "log.h"
 #include "mem.h"
-
-/* ---- Go quoting ------------------------------------------------------------------------ */
-
-/* Length of the valid UTF-8 sequence at p (1..4) and its code point, or 0 when invalid. */
-static int utf8_decode(const unsigned char *p, uint32_t *cp)
-{
-    unsigned char c = p[0];
-    int n;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-        n = 2, v = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3, v = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    for (int i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0; /* also stops at the terminating NUL */
-        v = (v << 6) | (p[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return n;
-}
-
-/* strconv.IsPrint for non-ASCII code points, approximated: C1 controls, format characters,
- * separators other than the ASCII space, and private use are not printable. */
-static bool rune_printable(uint32_t r)
-{
-    if (r < 0x20 || (r >= 0x7f && r <= 0xa0) || r == 0xad)
-        return false;
-    if (r == 0x1680 || (r >= 0x2000 && r <= 0x200f) || (r >= 0x2028 && r <= 0x202f) ||
-        (r >= 0x205f && r <= 0x206f) || r == 0x3000 || r == 0xfeff)
-        return false;
-    if ((r >= 0xe000 && r <= 0xf8ff) || r >= 0xf0000 || r == 0xfff9 || r == 0xfffa || r == 0xfffb)
-        return false;
-    return true;
-}
-
-static void put_ascii_escape(struct ck_buf *b, unsigned char c, char quote)
-{
-    static const char from[] = "\a\b\f\n\r\t\v\\", to[] = "abfnrtv\\";
-    const char *e = c ? strchr(from, c) : NULL;
-    if (e || c == quote) {
-        ck_buf_putc(b, '\\');
-        ck_buf_putc(b, e ? to[e - from] : (char)c);
-    } else if (c < 0x20 || c == 0x7f) {
-        ck_buf_printf(b, "\\x%02x", c);
-    } else {
-        ck_buf_putc(b, (char)c);
-    }
-}
-
-static void put_rune_escape(struct ck_buf *b, uint32_t r)
-{
-    if (r < 0x10000)
-        ck_buf_printf(b, "\\u%04x", (unsigned)r);
-    else
-        ck_buf_printf(b, "\\U%08x", (unsigned)r);
-}
-
-/* Appends s as Go's strconv.Quote (the %q verb) writes it. */
-static void go_quote(struct ck_buf *b, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    ck_buf_putc(b, '"');
-    while (*p) {
-        if (*p < 0x80) {
-            put_ascii_escape(b, *p++, '"');
-            continue;
-        }
-        uint32_t r;
-        int n = utf8_decode(p, &r);
-        if (n == 0) {
-            ck_buf_printf(b, "\\x%02x", *p++);
-        } else {
-            if (rune_printable(r))
-                ck_buf_add(b, p, (size_t)n);
-            else
-                put_rune_escape(b, r);
-            p += n;
-        }
-    }
-    ck_buf_putc(b, '"');
-}
-
-/* Appends a byte as Go's %q prints a byte value (a quoted rune literal, e.g. 'x'). */
-static void go_quote_byte(struct ck_buf *b, unsigned char c)
-{
-    ck_buf_putc(b, '\'');
-    if (c < 0x80) {
-        put_ascii_escape(b, c, '\'');
-    } else if (!rune_printable(c)) {
-        put_rune_escape(b, c);
-    } else {
-        ck_buf_putc(b, (char)(0xc0 | (c >> 6)));
-        ck_buf_putc(b, (char)(0x80 | (c & 0x3f)));
-    }
-    ck_buf_putc(b, '\'');
-}
-
-/* ---- strconv ---------------------------------------------------------------------------- */
-
-static void num_error(struct ck_buf *msg, const char *fn, const char *s, bool range)
-{
-    ck_buf_printf(msg, "strconv.%s: parsing ", fn);
-    go_quote(msg, s);
-    ck_buf_puts(msg, range ? ": value out of range" : ": invalid syntax");
-}
-
-/* strconv.ParseBool. */
-static int parse_bool(const char *s, bool *out, struct ck_buf *msg)
-{
-    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
-    static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
-    for (size_t i = 0; i < CK_ARRAY_SIZE(yes); i++) {
-        if (strcmp(s, yes[i]) == 0) {
-            *out = true;
-            return 0;
-        }
-        if (strcmp(s, no[i]) == 0) {
-            *out = false;
-            return 0;
-        }
-    }
-    num_error(msg, "ParseBool", s, false);
-    return -EINVAL;
-}
-
-static int lower(int c)
-{
-    return c | 0x20;
-}
-
-/* Go's rule for `_` in number literals: only between digits, or after a base prefix. */
-static bool underscore_ok(const char *s)
-{
-    char saw = '^';
-    size_t i = 0;
-    if (*s == '+' || *s == '-')
-        s++;
-    bool hex = false;
-    if (s[0] == '0' && s[1] && (lower(s[1]) == 'b' || lower(s[1]) == 'o' || lower(s[1]) == 'x')) {
-        i = 2;
-        saw = '0';
-        hex = lower(s[1]) == 'x';
-    }
-    for (; s[i]; i++) {
-        int c = (unsigned char)s[i];
-        if ((c >= '0' && c <= '9') || (hex && lower(c) >= 'a' && lower(c) <= 'f')) {
-            saw = '0';
-            continue;
-        }
-        if (c == '_') {
-            if (saw != '0')
-                return false;
-            saw = '_';
-            continue;
-        }
-        if (saw == '_')
-            return false;
-        saw = '!';
-    }
-    return saw != '_';
-}
-
-enum { NUM_OK, NUM_SYNTAX, NUM_RANGE };
-
-/* strconv.ParseUint(s, 0, bits): returns NUM_OK/NUM_SYNTAX/NUM_RANGE. */
-static int go_parse_uint(const char *s, int bits, uint64_t *out)
-{
-    if (!*s)
-        return NUM_SYNTAX;
-    const char *p = s;
-    unsigned base = 10;
-    if (s[0] == '0') {
-        size_t len = strlen(s);
-        int c = len >= 3 ? lower((unsigned char)s[1]) : 0;
-        if (c == 'b')
-            base = 2, p += 2;
-        else if (c == 'o')
-            base = 8, p += 2;
-        else if (c == 'x')
-            base = 16, p += 2;
-        else
-            base = 8, p += 1;
-    }
-    uint64_t maxval = bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
-    uint64_t cutoff = UINT64_MAX / base + 1;
-    uint64_t n = 0;
-    bool underscores = false;
-    for (; *p; p++) {
-        int c = (unsigned char)*p;
-        unsigned d;
-        if (c == '_') {
-            underscores = true;
-            continue;
-        } else if (c >= '0' && c <= '9') {
-            d = (unsigned)(c - '0');
-        } else if (lower(c) >= 'a' && lower(c) <= 'z') {
-            d = (unsigned)(lower(c) - 'a' + 10);
-        } else {
-            return NUM_SYNTAX;
-        }
-        if (d >= base)
-            return NUM_SYNTAX;
-        if (n >= cutoff)
-            return NUM_RANGE;
-        n *= base;
-        uint64_t n1 = n + d;
-        if (n1 < n || n1 > maxval)
-            return NUM_RANGE;
-        n = n1;
-    }
-    if (underscores && !underscore_ok(s))
-        return NUM_SYNTAX;
-    *out = n;
-    return NUM_OK;
-}
-
-/* strconv.ParseInt(s, 0, bits) with its error text. */
-static int parse_int(const char *s, int bits, int64_t *out, struct ck_buf *msg)
-{
-    const char *p = s;
-    bool neg = false;
-    if (*p == '+' || *p == '-')
-        neg = *p++ == '-';
-    uint64_t un = 0;
-    int r = *s ? go_parse_uint(p, bits, &un) : NUM_SYNTAX;
-    if (r == NUM_SYNTAX) {
-        num_error(msg, "ParseInt", s, false);
-        return -EINVAL;
-    }
-    uint64_t cutoff = UINT64_C(1) << (bits - 1);
-    if (r == NUM_RANGE || (!neg && un >= cutoff) || (neg && un > cutoff)) {
-        num_error(msg, "ParseInt", s, true);
-        return -ERANGE;
-    }
-    if (neg)
-        *out = un == cutoff ? (bits == 64 ? INT64_MIN : -(int64_t)cutoff) : -(int64_t)un;
-    else
-        *out = (int64_t)un;
-    return 0;
-}
-
-static size_t prefix_len_icase(const char *s, const char *word)
-{
-    size_t n = 0;
-    while (s[n] && word[n] && tolower((unsigned char)s[n]) == word[n])
-        n++;
-    return n;
-}
-
-/* Checks s against Go's float literal grammar (strconv.readFloat) and writes it without `_`
- * separators into clean (strlen(s)+1 bytes). */
-static bool float_syntax_ok(const char *s, char *clean)
-{
-    size_t i = 0, len = strlen(s);
-    if (s[i] == '+' || s[i] == '-')
-        i++;
-    int base = 10;
-    if (i + 2 < len && s[i] == '0' && lower((unsigned char)s[i + 1]) == 'x') {
-        base = 16;
-        i += 2;
-    }
-    bool underscores = false, sawdot = false, sawdigits = false;
-    for (; i < len; i++) {
-        int c = (unsigned char)s[i];
-        if (c == '_') {
-            underscores = true;
-        } else if (c == '.') {
-            if (sawdot)
-                break;
-            sawdot = true;
-        } else if (isdigit(c) || (base == 16 && lower(c) >= 'a' && lower(c) <= 'f')) {
-            sawdigits = true;
-        } else {
-            break;
-        }
-    }
-    if (!sawdigits)
-        return false;
-    if (i < len && lower((unsigned char)s[i]) == (base == 10 ? 'e' : 'p')) {
-        i++;
-        if (i < len && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (i >= len || !isdigit((unsigned char)s[i]))
-            return false;
-        for (; i < len && (isdigit((unsigned char)s[i]) || s[i] == '_'); i++)
-            if (s[i] == '_')
-                underscores = true;
-    } else if (base == 16) {
-        return false; /* a hex mantissa needs a 'p' exponent */
-    }
-    if (i != len || (underscores && !underscore_ok(s)))
-        return false;
-    size_t o = 0;
-    for (i = 0; i < len; i++)
-        if (s[i] != '_')
-            clean[o++] = s[i];
-    clean[o] = '\0';
-    return true;
-}
-
-/* strconv.ParseFloat(s, 64) with its error text. */
-static int parse_float(const char *s, double *out, struct ck_buf *msg)
-{
-    const char *p = s;
-    int sign = 1;
-    if (*p == '+' || *p == '-')
-        sign = *p++ == '-' ? -1 : 1;
-    if (*p == 'i' || *p == 'I' || ((*p == 'n' || *p == 'N') && p == s)) {
-        size_t n = prefix_len_icase(p, *p == 'n' || *p == 'N' ? "nan" : "infinity");
-        if (n > 3 && n < 8)
-            n = 3;
-        if ((n == 3 || n == 8) && p[n] == '\0') {
-            *out = (*p == 'n' || *p == 'N') ? NAN : sign * INFINITY;
-            return 0;
-        }
-        num_error(msg, "ParseFloat", s, false);
-        return -EINVAL;
-    }
-    CK_AUTOFREE char *clean = ck_xmalloc(strlen(s) + 1);
-    if (!float_syntax_ok(s, clean)) {
-        num_error(msg, "ParseFloat", s, false);
-        return -EINVAL;
-    }
-    errno = 0;
-    double v = strtod(clean, NULL);
-    if (isinf(v)) {
-        num_error(msg, "ParseFloat", s, true);
-        return -ERANGE;
-    }
-    *out = v;
-    return 0;
-}
-
-/* strconv.FormatFloat(v, 'g', -1, 64): the shortest digits that read back as v, in %e form
- * when the decimal exponent is < -4 or >= 6 (Go's threshold for shortest output). */
-static void format_float(struct ck_buf *out, double v)
-{
-    if (isnan(v)) {
-        ck_buf_puts(out, "NaN");
-        return;
-    }
-    if (isinf(v)) {
-        ck_buf_puts(out, v > 0 ? "+Inf" : "-Inf");
-        return;
-    }
-    if (v == 0) {
-        ck_buf_puts(out, signbit(v) ? "-0" : "0");
-        return;
-    }
-    char e[64];
-    int digits;
-    for (digits = 1; digits <= 17; digits++) {
-        snprintf(e, sizeof(e), "%.*e", digits - 1, v);
-        if (strtod(e, NULL) == v)
-            break;
-    }
-    if (digits > 17)
-        digits = 17;
-    const char *x = strchr(e, 'e');
-    int exp = x ? atoi(x + 1) : 0;
-    if (exp < -4 || exp >= 6) {
-        ck_buf_puts(out, e);
-    } else {
-        int frac = digits - 1 - exp;
-        ck_buf_printf(out, "%.*f", frac > 0 ? frac : 0, v);
-    }
-}
+#include "timeutil.h"
 
 /* ---- durations: Go syntax through common/timeutil ------------------------------------- */
 
@@ -414,44 +37,7 @@ static void format_duration(struct ck_buf *out, int64_t d)
     ck_buf_puts(out, b);
 }
 
-/* ---- encoding/csv (StringSlice values) ---------------------------------------------------- */
-
-struct csv_reader {
-    const char *p, *end;
-    int numline;
-    struct ck_buf line; /* current line, "\r\n" normalized to "\n" */
-};
-
-static bool csv_read_line(struct csv_reader *r)
-{
-    r->numline++;
-    if (r->p >= r->end)
-        return false;
-    const char *nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
-    size_t n = nl ? (size_t)(nl - r->p) + 1 : (size_t)(r->end - r->p);
-    ck_buf_reset(&r->line);
-    ck_buf_add(&r->line, r->p, n);
-    r->p += n;
-    struct ck_buf *l = &r->line;
-    if (!nl && l->len > 0 && l->data[l->len - 1] == '\r')
-        ck_buf_truncate(l, l->len - 1);
-    if (l->len >= 2 && l->data[l->len - 2] == '\r' && l->data[l->len - 1] == '\n') {
-        l->data[l->len - 2] = '\n';
-        ck_buf_truncate(l, l->len - 1);
-    }
-    return true;
-}
-
-static size_t length_nl(const char *s, size_t n)
-{
-    return n > 0 && s[n - 1] == '\n' ? 1 : 0;
-}
-
-static void strings_push(struct ck_flag_strings *l, const char *s, size_t n)
-{
-    l->items = ck_xrealloc(l->items, (l->n + 1) * sizeof(*l->items));
-    l->items[l->n++] = ck_xstrndup(s, n);
-}
+/* ---- StringSlice values (encoding/csv through common/gostrconv) ------------------------------ */
 
 static void strings_release(struct ck_flag_strings *l)
 {
@@ -462,86 +48,6 @@ static void strings_release(struct ck_flag_strings *l)
     l->n = 0;
 }
 
-static int csv_fail(struct ck_buf *msg, int start, int line, int col, bool bare)
-{
-    if (start != line)
-        ck_buf_printf(msg, "record on line %d; ", start);
-    ck_buf_printf(msg, "parse error on line %d, column %d: %s", line, col,
-                  bare ? "bare \" in non-quoted-field"
-                       : "extraneous or missing \" in quoted-field");
-    return -EINVAL;
-}
-
-/* Reads the first CSV record of r into out (encoding/csv defaults: comma separator, no
- * space trimming, empty lines skipped). Error text as Go's csv.ParseError / io.EOF. */
-static int csv_read_record(struct csv_reader *r, struct ck_flag_strings *out, struct ck_buf *msg)
-{
-    for (;;) {
-        if (!csv_read_line(r)) {
-            ck_buf_puts(msg, "EOF");
-            return -EINVAL;
-        }
-        if (r->line.len != length_nl(r->line.data, r->line.len))
-            break;
-    }
-    const int recline = r->numline;
-    int pos_line = r->numline, pos_col = 1;
-    const char *l = r->line.data;
-    size_t len = r->line.len;
-    CK_AUTOBUF struct ck_buf field = CK_BUF_INIT;
-    for (;;) {
-        if (len == 0 || l[0] != '"') {
-            const char *comma = memchr(l, ',', len);
-            size_t flen = comma ? (size_t)(comma - l) : len - length_nl(l, len);
-            const char *q = memchr(l, '"', flen);
-            if (q)
-                return csv_fail(msg, recline, r->numline, pos_col + (int)(q - l), true);
-            strings_push(out, l, flen);
-            if (!comma)
-                return 0;
-            len -= flen + 1;
-            l += flen + 1;
-            pos_col += (int)flen + 1;
-            continue;
-        }
-        ck_buf_reset(&field);
-        l++, len--, pos_col++;
-        for (;;) {
-            const char *q = memchr(l, '"', len);
-            if (q) {
-                size_t i = (size_t)(q - l);
-                ck_buf_add(&field, l, i);
-                l += i + 1, len -= i + 1, pos_col += (int)i + 1;
-                if (len > 0 && l[0] == '"') {
-                    ck_buf_putc(&field, '"');
-                    l++, len--, pos_col++;
-                } else if (len > 0 && l[0] == ',') {
-                    l++, len--, pos_col++;
-                    strings_push(out, ck_buf_str(&field), field.len);
-                    break;
-                } else if (length_nl(l, len) == len) {
-                    strings_push(out, ck_buf_str(&field), field.len);
-                    return 0;
-                } else {
-                    return csv_fail(msg, recline, r->numline, pos_col - 1, false);
-                }
-            } else if (len > 0) {
-                ck_buf_add(&field, l, len);
-                pos_col += (int)len;
-                if (csv_read_line(r)) {
-                    l = r->line.data, len = r->line.len;
-                    if (len > 0)
-                        pos_line++, pos_col = 1;
-                } else {
-                    len = 0;
-                }
-            } else {
-                return csv_fail(msg, recline, pos_line, pos_col, false);
-            }
-        }
-    }
-}
-
 /* pflag's readAsCSV: "" is the empty list, otherwise the first CSV record. */
 static int read_as_csv(const char *val, struct ck_flag_strings *out, struct ck_buf *msg)
 {
@@ -549,49 +55,17 @@ static int read_as_csv(const char *val, struct ck_flag_strings *out, struct ck_b
     out->n = 0;
     if (!*val)
         return 0;
-    struct csv_reader r = {val, val + strlen(val), 0, CK_BUF_INIT};
-    int rc = csv_read_record(&r, out, msg);
-    ck_buf_free(&r.line);
-    if (rc < 0)
-        strings_release(out);
+    char **fields;
+    int rc = ck_go_csv_read(val, &fields, &out->n, msg);
+    out->items = (const char **)fields;
     return rc;
-}
-
-static bool csv_needs_quotes(const char *f)
-{
-    if (!*f)
-        return false;
-    if (strcmp(f, "\\.") == 0 || strpbrk(f, "\",\r\n"))
-        return true;
-    const unsigned char *u = (const unsigned char *)f;
-    if (u[0] == ' ' || (u[0] >= '\t' && u[0] <= '\r'))
-        return true;
-    uint32_t r;
-    return utf8_decode(u, &r) > 1 &&
-           (r == 0x85 || r == 0xa0 || r == 0x1680 || (r >= 0x2000 && r <= 0x200a) || r == 0x2028 ||
-            r == 0x2029 || r == 0x202f || r == 0x205f || r == 0x3000);
 }
 
 /* pflag's StringSlice String(): "[" + the list as one CSV record + "]". */
 static void format_strings(struct ck_buf *out, const struct ck_flag_strings *l)
 {
     ck_buf_putc(out, '[');
-    for (size_t i = 0; i < l->n; i++) {
-        const char *f = l->items[i] ? l->items[i] : "";
-        if (i > 0)
-            ck_buf_putc(out, ',');
-        if (!csv_needs_quotes(f)) {
-            ck_buf_puts(out, f);
-            continue;
-        }
-        ck_buf_putc(out, '"');
-        for (; *f; f++) {
-            if (*f == '"')
-                ck_buf_putc(out, '"');
-            ck_buf_putc(out, *f);
-        }
-        ck_buf_putc(out, '"');
-    }
+    ck_go_csv_write(out, l->items, l->n);
     ck_buf_putc(out, ']');
 }
 
@@ -662,7 +136,7 @@ static int map_set(struct ck_flag_map *m, const char *value, bool bools, struct 
             if (bools) {
                 bool b;
                 CK_AUTOBUF struct ck_buf inner = CK_BUF_INIT;
-                if (parse_bool(val, &b, &inner) < 0) {
+                if (ck_go_parse_bool(val, &b, &inner) < 0) {
                     ck_buf_printf(msg, "invalid value of %.*s: %s, err: %s", (int)klen, k, val,
                                   ck_buf_str(&inner));
                     return -EINVAL;
@@ -778,18 +252,18 @@ static int set_value(struct ck_flag *f, const char *value, struct ck_buf *msg)
     int rc = 0;
     switch (f->type) {
     case CK_FLAG_BOOL:
-        return parse_bool(value, f->value, msg);
+        return ck_go_parse_bool(value, f->value, msg);
     case CK_FLAG_INT: {
         int64_t v;
-        rc = parse_int(value, (int)sizeof(int) * 8, &v, msg);
+        rc = ck_go_parse_int_msg(value, (int)sizeof(int) * 8, &v, msg);
         if (rc == 0)
             *(int *)f->value = (int)v;
         return rc;
     }
     case CK_FLAG_INT64:
-        return parse_int(value, 64, f->value, msg);
+        return ck_go_parse_int_msg(value, 64, f->value, msg);
     case CK_FLAG_FLOAT:
-        return parse_float(value, f->value, msg);
+        return ck_go_parse_float(value, f->value, msg);
     case CK_FLAG_DURATION:
         return parse_duration(value, f->value, msg);
     case CK_FLAG_STRING:
@@ -845,9 +319,11 @@ static void format_default(const struct ck_flag *f, struct ck_buf *out, bool *ze
     case CK_FLAG_INT64:
         ck_buf_printf(out, "%lld", (long long)f->priv.def.i64);
         break;
-    case CK_FLAG_FLOAT:
-        format_float(out, f->priv.def.f);
-        break;
+    case CK_FLAG_FLOAT: {
+        char num[CK_GO_FLOAT_BUFSZ];
+        ck_go_format_float(f->priv.def.f, 'g', 64, num);
+        ck_buf_puts(out, num);
+    } break;
     case CK_FLAG_STRING:
         ck_buf_puts(out, f->priv.def.s ? f->priv.def.s : "");
         break;
@@ -997,9 +473,9 @@ static int apply(struct parser *p, struct ck_flag *f, const char *value)
         else
             ck_buf_printf(&name, "--%s", f->name);
         ck_buf_puts(&msg, "invalid argument ");
-        go_quote(&msg, value);
+        ck_buf_put_go_quoted(&msg, value);
         ck_buf_puts(&msg, " for ");
-        go_quote(&msg, ck_buf_str(&name));
+        ck_buf_put_go_quoted(&msg, ck_buf_str(&name));
         ck_buf_printf(&msg, " flag: %s", ck_buf_str(&inner));
         return fail(p, &msg);
     }
@@ -1052,7 +528,7 @@ static int parse_short(struct parser *p, int argc, char **argv, int *i)
         struct ck_flag *f = lookup_short(p, c);
         if (!f) {
             ck_buf_puts(&msg, "unknown shorthand flag: ");
-            go_quote_byte(&msg, (unsigned char)c);
+            ck_buf_put_go_quoted_rune(&msg, (unsigned char)c);
             ck_buf_printf(&msg, " in -%s", shorthands);
             return fail(p, &msg);
         }
@@ -1068,7 +544,7 @@ static int parse_short(struct parser *p, int argc, char **argv, int *i)
             value = argv[++*i];
         } else {
             ck_buf_puts(&msg, "flag needs an argument: ");
-            go_quote_byte(&msg, (unsigned char)c);
+            ck_buf_put_go_quoted_rune(&msg, (unsigned char)c);
             ck_buf_printf(&msg, " in -%s", shorthands);
             return fail(p, &msg);
         }
@@ -1200,7 +676,7 @@ static void usage_line(const struct ck_flag *f, struct usage_line *line)
     if (!zero) {
         ck_buf_puts(&right, " (default ");
         if (f->type == CK_FLAG_STRING)
-            go_quote(&right, ck_buf_str(&def));
+            ck_buf_put_go_quoted(&right, ck_buf_str(&def));
         else
             ck_buf_puts(&right, ck_buf_str(&def));
         ck_buf_putc(&right, ')');

@@ -1,6 +1,9 @@
-/* json.c - JSON helpers over cJSON: Go-compatible parser, paths, equality, Go-style printing
- * (see json.h). */
+/* json.c - JSON helpers over cJSON: exact integers, paths, typed views, equality and Go-style
+ * printing (see json.h). The parser lives in json_parse.c. */
 #include "json.h"
+#include "json_internal.h"
+
+#include "gostrconv.h"
 #include "mem.h"
 
 #include <errno.h>
@@ -11,11 +14,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+
 #define TWO53 9007199254740992.0
 #define MAX_STEPS 64 /* steps in one path */
 
-/* cJSON constructors return NULL only when out of memory, which is fatal for us (mem.h). */
-static cJSON *must(cJSON *j)
+int ck_json_member_cmp(const void *a, const void *b)
+{
+    const struct ck_json_member *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    if (c)
+        return c;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+cJSON *ck_json_must(cJSON *j)
 {
     if (!j) {
         fprintf(stderr, "ckube: out of memory building JSON\n");
@@ -24,71 +37,12 @@ static cJSON *must(cJSON *j)
     return j;
 }
 
-static void must_add(cJSON *obj, const char *key, cJSON *item)
+void ck_json_must_add(cJSON *obj, const char *key, cJSON *item)
 {
     if (!cJSON_AddItemToObject(obj, key, item)) {
         fprintf(stderr, "ckube: out of memory building JSON\n");
         abort();
     }
-}
-
-static int is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* ---- UTF-8 ---- */
-
-/* Length of the valid UTF-8 sequence at s (n bytes available) with its code point in *cp, or
- * 0 when the bytes there are not valid UTF-8 (overlong forms, surrogates and values beyond
- * U+10FFFF are invalid, as Go's utf8.DecodeRune has it). */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2, v = c & 0x1F, min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3, v = c & 0x0F, min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = v << 6 | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return len;
-}
-
-static void utf8_put(struct ck_buf *b, uint32_t cp)
-{
-    char o[4];
-    size_t n;
-    if (cp < 0x80) {
-        o[0] = (char)cp, n = 1;
-    } else if (cp < 0x800) {
-        o[0] = (char)(0xC0 | cp >> 6), o[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-    } else if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | cp >> 12), o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-    } else {
-        o[0] = (char)(0xF0 | cp >> 18), o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-        o[2] = (char)(0x80 | (cp >> 6 & 0x3F)), o[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-    }
-    ck_buf_add(b, o, n);
 }
 
 /* ---- exact integers ---- */
@@ -99,7 +53,7 @@ static void attach_exact(cJSON *num, int64_t v)
 {
     char txt[24];
     snprintf(txt, sizeof(txt), "%" PRId64, v);
-    cJSON *tmp = must(cJSON_CreateString(txt));
+    cJSON *tmp = ck_json_must(cJSON_CreateString(txt));
     num->valuestring = tmp->valuestring;
     tmp->valuestring = NULL;
     cJSON_Delete(tmp);
@@ -121,517 +75,10 @@ static int exact_int(const cJSON *num, int64_t *out)
 
 cJSON *ck_json_new_int64(int64_t v)
 {
-    cJSON *n = must(cJSON_CreateNumber((double)v));
+    cJSON *n = ck_json_must(cJSON_CreateNumber((double)v));
     if (v > (int64_t)TWO53 || v < -(int64_t)TWO53)
         attach_exact(n, v);
     return n;
-}
-
-/* ---- parser ---- */
-
-static const char DECODE_PREFIX[] = "couldn't get version/kind; json parse error: ";
-
-struct parser {
-    const unsigned char *s;
-    size_t len, pos;
-    int depth, max_depth;
-    const char *prefix;
-    struct ck_error *err;
-    int failed;
-    struct ck_buf str; /* the string just read */
-};
-
-/* Go's quoteChar: how its scanner shows the offending byte in messages. The byte is shown as
- * the rune of the same value (so 0xE9 reads 'é'), quoted like strconv.Quote with single
- * quotes. */
-static void quote_char(char out[16], unsigned char c)
-{
-    /* strconv.Quote's short escapes; quoteChar itself special-cases the two quote marks */
-    static const char from[] = "'\"\\\a\b\f\n\r\t\v";
-    static const char *const to[] = {"'\\''", "'\"'",  "'\\\\'", "'\\a'", "'\\b'",
-                                     "'\\f'", "'\\n'", "'\\r'",  "'\\t'", "'\\v'"};
-    const char *hit = c ? memchr(from, c, sizeof(from) - 1) : NULL;
-    const char *esc = hit ? to[hit - from] : NULL;
-    if (esc)
-        snprintf(out, 16, "%s", esc);
-    else if (c < 0x20 || c == 0x7F)
-        snprintf(out, 16, "'\\x%02x'", c);
-    else if (c < 0x7F)
-        snprintf(out, 16, "'%c'", c);
-    else if (c < 0xA1 || c == 0xAD) /* C1 controls, no-break space, soft hyphen: not printable */
-        snprintf(out, 16, "'\\u%04x'", c);
-    else
-        snprintf(out, 16, "'%c%c'", 0xC0 | c >> 6, 0x80 | (c & 0x3F));
-}
-
-/* Records a syntax error at byte c (-1: end of input), worded as Go's scanner. */
-static void syntax_error(struct parser *p, int c, const char *context)
-{
-    if (p->failed)
-        return;
-    p->failed = 1;
-    if (c < 0) {
-        ck_error_set(p->err, 400, CK_REASON_BAD_REQUEST, "%sunexpected end of JSON input",
-                     p->prefix);
-        return;
-    }
-    char q[16];
-    quote_char(q, (unsigned char)c);
-    ck_error_set(p->err, 400, CK_REASON_BAD_REQUEST, "%sinvalid character %s %s", p->prefix, q,
-                 context);
-}
-
-/* Skips whitespace; returns the next byte or -1 at the end. */
-static int skip_ws(struct parser *p)
-{
-    while (p->pos < p->len) {
-        unsigned char c = p->s[p->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            return c;
-        p->pos++;
-    }
-    return -1;
-}
-
-/* The byte at the cursor inside a token. At the end of input Go's scanner is fed a space, so
- * "1." fails with "invalid character ' ' after decimal point"; we do the same. */
-static int tok(struct parser *p)
-{
-    return p->pos < p->len ? p->s[p->pos] : ' ';
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Four hex digits at s[at..] (no syntax error reporting), or -1. */
-static int peek_u4(const struct parser *p, size_t at)
-{
-    if (at + 4 > p->len)
-        return -1;
-    int v = 0;
-    for (size_t i = 0; i < 4; i++) {
-        int h = hexval(p->s[at + i]);
-        if (h < 0)
-            return -1;
-        v = v << 4 | h;
-    }
-    return v;
-}
-
-/* Reads the string at the cursor (on its opening quote) into p->str, decoded. */
-static int parse_string(struct parser *p)
-{
-    ck_buf_reset(&p->str);
-    ck_buf_add(&p->str, "", 0); /* never leave str.data NULL */
-    p->pos++;
-    for (;;) {
-        size_t run = p->pos;
-        while (run < p->len) {
-            unsigned char c = p->s[run];
-            if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
-                break;
-            run++;
-        }
-        ck_buf_add(&p->str, p->s + p->pos, run - p->pos);
-        p->pos = run;
-        if (p->pos >= p->len) {
-            syntax_error(p, -1, NULL);
-            return -1;
-        }
-        unsigned char c = p->s[p->pos];
-        if (c == '"') {
-            p->pos++;
-            return 0;
-        }
-        if (c < 0x20) {
-            syntax_error(p, c, "in string literal");
-            return -1;
-        }
-        if (c >= 0x80) {
-            uint32_t cp;
-            size_t n = utf8_decode(p->s + p->pos, p->len - p->pos, &cp);
-            if (n == 0) {
-                utf8_put(&p->str, 0xFFFD); /* as Go's decoder */
-                p->pos++;
-            } else {
-                ck_buf_add(&p->str, p->s + p->pos, n);
-                p->pos += n;
-            }
-            continue;
-        }
-        /* backslash escape */
-        p->pos++;
-        int e = tok(p);
-        static const char esc_in[] = "\"\\/bfnrt", esc_out[] = "\"\\/\b\f\n\r\t";
-        const char *hit = e ? strchr(esc_in, e) : NULL;
-        if (!hit && e != 'u') {
-            syntax_error(p, e, "in string escape code");
-            return -1;
-        }
-        p->pos++;
-        if (hit) {
-            ck_buf_putc(&p->str, esc_out[hit - esc_in]);
-            continue;
-        }
-        uint32_t cp = 0;
-        for (int i = 0; i < 4; i++) {
-            int h = hexval(tok(p));
-            if (h < 0) {
-                syntax_error(p, tok(p), "in \\u hexadecimal character escape");
-                return -1;
-            }
-            cp = cp << 4 | (uint32_t)h;
-            p->pos++;
-        }
-        if (cp >= 0xD800 && cp <= 0xDFFF) {
-            /* a high surrogate followed by an escaped low one is a pair; anything else is
-             * U+FFFD and the next escape is read on its own (Go's decoder does the same) */
-            int lo = -1;
-            if (cp < 0xDC00 && p->pos + 1 < p->len && p->s[p->pos] == '\\' &&
-                p->s[p->pos + 1] == 'u')
-                lo = peek_u4(p, p->pos + 2);
-            if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
-                p->pos += 6;
-            } else {
-                cp = 0xFFFD;
-            }
-        }
-        if (cp == 0) {
-            p->failed = 1;
-            ck_error_set(p->err, 400, CK_REASON_BAD_REQUEST,
-                         "json: cannot unmarshal string containing \\u0000: NUL characters are "
-                         "not supported");
-            return -1;
-        }
-        utf8_put(&p->str, cp);
-    }
-}
-
-static cJSON *parse_number(struct parser *p)
-{
-    size_t start = p->pos;
-    int integral = 1;
-    if (p->s[p->pos] == '-') {
-        p->pos++;
-        if (!is_digit(tok(p))) {
-            syntax_error(p, tok(p), "in numeric literal");
-            return NULL;
-        }
-    }
-    if (p->s[p->pos] == '0')
-        p->pos++;
-    else
-        while (p->pos < p->len && is_digit(p->s[p->pos]))
-            p->pos++;
-    if (p->pos < p->len && p->s[p->pos] == '.') {
-        integral = 0;
-        p->pos++;
-        if (!is_digit(tok(p))) {
-            syntax_error(p, tok(p), "after decimal point in numeric literal");
-            return NULL;
-        }
-        while (p->pos < p->len && is_digit(p->s[p->pos]))
-            p->pos++;
-    }
-    if (p->pos < p->len && (p->s[p->pos] == 'e' || p->s[p->pos] == 'E')) {
-        integral = 0;
-        p->pos++;
-        if (p->pos < p->len && (p->s[p->pos] == '+' || p->s[p->pos] == '-'))
-            p->pos++;
-        if (!is_digit(tok(p))) {
-            syntax_error(p, tok(p), "in exponent of numeric literal");
-            return NULL;
-        }
-        while (p->pos < p->len && is_digit(p->s[p->pos]))
-            p->pos++;
-    }
-    size_t n = p->pos - start;
-    char small[64];
-    char *txt = n < sizeof(small) ? small : ck_xmalloc(n + 1);
-    memcpy(txt, p->s + start, n);
-    txt[n] = '\0';
-    double d = strtod(txt, NULL);
-    cJSON *num = NULL;
-    if (isinf(d)) {
-        p->failed = 1;
-        ck_error_set(p->err, 400, CK_REASON_BAD_REQUEST,
-                     "json: cannot unmarshal number %.64s into Go value of type float64", txt);
-    } else {
-        num = must(cJSON_CreateNumber(d));
-        /* integer literals that fit int64 stay exact, as upstream's unstructured decoding */
-        if (integral && n - (txt[0] == '-') <= 19) {
-            errno = 0;
-            long long v = strtoll(txt, NULL, 10);
-            if (errno == 0 && (v > (long long)TWO53 || v < -(long long)TWO53))
-                attach_exact(num, v);
-        }
-    }
-    if (txt != small)
-        free(txt);
-    return num;
-}
-
-static cJSON *parse_literal(struct parser *p, const char *word, cJSON *(*make)(void))
-{
-    for (size_t i = 1; word[i]; i++) {
-        p->pos++;
-        int c = tok(p);
-        if (c != word[i]) {
-            char ctx[48];
-            snprintf(ctx, sizeof(ctx), "in literal %s (expecting '%c')", word, word[i]);
-            syntax_error(p, c, ctx);
-            return NULL;
-        }
-    }
-    p->pos++;
-    return must(make());
-}
-
-static cJSON *parse_value(struct parser *p);
-
-/* Keeps the last of members sharing a key (Go's map decoding: later values overwrite). */
-struct member {
-    const char *key;
-    size_t idx;
-    cJSON *item;
-};
-
-static int member_cmp(const void *a, const void *b)
-{
-    const struct member *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    if (c)
-        return c;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-static void drop_duplicate_keys(cJSON *obj, size_t n)
-{
-    if (n <= 8) {
-        for (cJSON *a = obj->child; a;) {
-            cJSON *next = a->next;
-            for (cJSON *b = next; b; b = b->next) {
-                if (strcmp(a->string, b->string) == 0) {
-                    cJSON_Delete(cJSON_DetachItemViaPointer(obj, a));
-                    break;
-                }
-            }
-            a = next;
-        }
-        return;
-    }
-    struct member *m = ck_xmalloc(n * sizeof(*m));
-    size_t i = 0;
-    for (cJSON *c = obj->child; c && i < n; c = c->next, i++)
-        m[i] = (struct member){c->string, i, c};
-    qsort(m, i, sizeof(*m), member_cmp);
-    for (size_t k = 0; k + 1 < i; k++)
-        if (strcmp(m[k].key, m[k + 1].key) == 0)
-            cJSON_Delete(cJSON_DetachItemViaPointer(obj, m[k].item));
-    free(m);
-}
-
-static int enter(struct parser *p, int c)
-{
-    if (++p->depth > p->max_depth) {
-        syntax_error(p, c, "exceeded max depth");
-        return -1;
-    }
-    p->pos++;
-    return 0;
-}
-
-static cJSON *parse_object(struct parser *p)
-{
-    if (enter(p, '{') < 0)
-        return NULL;
-    cJSON *obj = must(cJSON_CreateObject());
-    size_t n = 0;
-    int c = skip_ws(p);
-    if (c == '}') {
-        p->pos++;
-        p->depth--;
-        return obj;
-    }
-    for (;;) {
-        if (c != '"') {
-            syntax_error(p, c, "looking for beginning of object key string");
-            goto fail;
-        }
-        if (parse_string(p) < 0)
-            goto fail;
-        char *key = ck_xstrdup(ck_buf_str(&p->str));
-        c = skip_ws(p);
-        if (c != ':') {
-            free(key);
-            syntax_error(p, c, "after object key");
-            goto fail;
-        }
-        p->pos++;
-        cJSON *v = parse_value(p);
-        if (!v) {
-            free(key);
-            goto fail;
-        }
-        must_add(obj, key, v);
-        free(key);
-        n++;
-        c = skip_ws(p);
-        if (c == ',') {
-            p->pos++;
-            c = skip_ws(p);
-            continue;
-        }
-        if (c == '}') {
-            p->pos++;
-            break;
-        }
-        syntax_error(p, c, "after object key:value pair");
-        goto fail;
-    }
-    if (n > 1)
-        drop_duplicate_keys(obj, n);
-    p->depth--;
-    return obj;
-fail:
-    cJSON_Delete(obj);
-    return NULL;
-}
-
-static cJSON *parse_array(struct parser *p)
-{
-    if (enter(p, '[') < 0)
-        return NULL;
-    cJSON *arr = must(cJSON_CreateArray());
-    int c = skip_ws(p);
-    if (c == ']') {
-        p->pos++;
-        p->depth--;
-        return arr;
-    }
-    for (;;) {
-        cJSON *v = parse_value(p);
-        if (!v)
-            goto fail;
-        cJSON_AddItemToArray(arr, v);
-        c = skip_ws(p);
-        if (c == ',') {
-            p->pos++;
-            continue;
-        }
-        if (c == ']') {
-            p->pos++;
-            break;
-        }
-        syntax_error(p, c, "after array element");
-        goto fail;
-    }
-    p->depth--;
-    return arr;
-fail:
-    cJSON_Delete(arr);
-    return NULL;
-}
-
-static cJSON *parse_value(struct parser *p)
-{
-    int c = skip_ws(p);
-    switch (c) {
-    case -1:
-        syntax_error(p, -1, NULL);
-        return NULL;
-    case '{':
-        return parse_object(p);
-    case '[':
-        return parse_array(p);
-    case '"':
-        return parse_string(p) < 0 ? NULL : must(cJSON_CreateString(ck_buf_str(&p->str)));
-    case 't':
-        return parse_literal(p, "true", cJSON_CreateTrue);
-    case 'f':
-        return parse_literal(p, "false", cJSON_CreateFalse);
-    case 'n':
-        return parse_literal(p, "null", cJSON_CreateNull);
-    }
-    if (c == '-' || is_digit(c))
-        return parse_number(p);
-    syntax_error(p, c, "looking for beginning of value");
-    return NULL;
-}
-
-static const char *go_value_kind(const cJSON *v)
-{
-    if (cJSON_IsArray(v))
-        return "array";
-    if (cJSON_IsString(v))
-        return "string";
-    if (cJSON_IsNumber(v))
-        return "number";
-    return "bool";
-}
-
-cJSON *ck_json_parse_with(const char *s, size_t len, const struct ck_json_parse_opts *opts,
-                          struct ck_error *err)
-{
-    size_t max_bytes = opts && opts->max_bytes ? opts->max_bytes : CK_JSON_MAX_BYTES;
-    int max_depth = CK_JSON_MAX_DEPTH;
-    if (opts && opts->max_depth > 0 && opts->max_depth < CK_JSON_MAX_DEPTH)
-        max_depth = opts->max_depth;
-    if (!s && len) {
-        ck_error_set(err, 400, CK_REASON_BAD_REQUEST, "json: no input");
-        return NULL;
-    }
-    if (len > max_bytes) {
-        ck_error_set(err, 413, CK_REASON_TOO_LARGE, "Request entity too large: limit is %zu",
-                     max_bytes);
-        return NULL;
-    }
-    struct parser p = {
-        .s = (const unsigned char *)(s ? s : ""),
-        .len = len,
-        .max_depth = max_depth,
-        .prefix = opts && opts->raw_message ? "" : DECODE_PREFIX,
-        .err = err,
-    };
-    ck_buf_init(&p.str);
-    cJSON *v = parse_value(&p);
-    if (v) {
-        int c = skip_ws(&p);
-        if (c >= 0) {
-            syntax_error(&p, c, "after top-level value");
-            cJSON_Delete(v);
-            v = NULL;
-        }
-    }
-    ck_buf_free(&p.str);
-    if (v && opts && opts->require_object && !cJSON_IsObject(v)) {
-        /* upstream first decodes into a struct holding apiVersion and kind */
-        if (cJSON_IsNull(v))
-            ck_error_set(err, 400, CK_REASON_BAD_REQUEST, "Object 'Kind' is missing in 'null'");
-        else
-            ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
-                         "%sjson: cannot unmarshal %s into Go value of type struct { APIVersion "
-                         "string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string "
-                         "\"json:\\\"kind,omitempty\\\"\" }",
-                         p.prefix, go_value_kind(v));
-        cJSON_Delete(v);
-        v = NULL;
-    }
-    return v;
-}
-
-cJSON *ck_json_parse(const char *s, size_t len, struct ck_error *err)
-{
-    return ck_json_parse_with(s, len, NULL, err);
 }
 
 /* ---- paths ---- */
@@ -693,10 +140,10 @@ static int path_parse(struct path *pp, const char *path)
         }
         while (*p == '[') {
             p++;
-            if (!is_digit(*p))
+            if (!ck_json_is_digit(*p))
                 return -EINVAL;
             size_t idx = 0;
-            for (; is_digit(*p); p++) {
+            for (; ck_json_is_digit(*p); p++) {
                 if (idx > 100000000) /* far beyond any array we could hold */
                     return -EINVAL;
                 idx = idx * 10 + (size_t)(*p - '0');
@@ -749,7 +196,7 @@ static int step_index(const struct step *st, size_t *idx)
         return 0;
     size_t v = 0;
     for (; *k; k++) {
-        if (!is_digit(*k))
+        if (!ck_json_is_digit(*k))
             return 0;
         v = v * 10 + (size_t)(*k - '0');
     }
@@ -797,9 +244,9 @@ static int place(cJSON *parent, const struct step *st, cJSON *item)
     if (cJSON_IsObject(parent) && st->kind == STEP_KEY) {
         if (cJSON_GetObjectItemCaseSensitive(parent, st->key)) {
             if (!cJSON_ReplaceItemInObjectCaseSensitive(parent, st->key, item))
-                must(NULL);
+                ck_json_must(NULL);
         } else {
-            must_add(parent, st->key, item);
+            ck_json_must_add(parent, st->key, item);
         }
         return 0;
     }
@@ -848,8 +295,8 @@ static cJSON *walk_parent(cJSON *root, const struct path *pp, int create, int *r
             *rc = -ENOTDIR;
             return NULL;
         }
-        cJSON *made =
-            must(pp->st[i + 1].kind == STEP_INDEX ? cJSON_CreateArray() : cJSON_CreateObject());
+        cJSON *made = ck_json_must(pp->st[i + 1].kind == STEP_INDEX ? cJSON_CreateArray()
+                                                                    : cJSON_CreateObject());
         int r = place(node, st, made);
         if (r < 0) {
             *rc = r;
@@ -891,7 +338,7 @@ static cJSON *ensure_path(cJSON *obj, const struct path *pp, int want_array)
         return child;
     if (child && !cJSON_IsNull(child))
         return NULL;
-    cJSON *made = must(want_array ? cJSON_CreateArray() : cJSON_CreateObject());
+    cJSON *made = ck_json_must(want_array ? cJSON_CreateArray() : cJSON_CreateObject());
     return place(parent, last, made) < 0 ? NULL : made;
 }
 
@@ -974,7 +421,7 @@ int ck_json_set_string(cJSON *obj, const char *path, const char *value)
 {
     if (!value)
         return -EINVAL;
-    return ck_json_set(obj, path, must(cJSON_CreateString(value)));
+    return ck_json_set(obj, path, ck_json_must(cJSON_CreateString(value)));
 }
 
 int ck_json_set_int64(cJSON *obj, const char *path, int64_t value)
@@ -984,7 +431,7 @@ int ck_json_set_int64(cJSON *obj, const char *path, int64_t value)
 
 int ck_json_set_bool(cJSON *obj, const char *path, bool value)
 {
-    return ck_json_set(obj, path, must(cJSON_CreateBool(value)));
+    return ck_json_set(obj, path, ck_json_must(cJSON_CreateBool(value)));
 }
 
 cJSON *ck_json_ensure_object(cJSON *obj, const char *path)
@@ -1113,7 +560,7 @@ double ck_json_get_double(const cJSON *obj, const char *path, double def)
 
 cJSON *ck_json_dup(const cJSON *item)
 {
-    return item ? must(cJSON_Duplicate(item, 1)) : NULL;
+    return item ? ck_json_must(cJSON_Duplicate(item, 1)) : NULL;
 }
 
 static int equal_rec(const cJSON *a, const cJSON *b, int depth);
@@ -1208,59 +655,18 @@ void ck_json_format_double(double d, char out[32])
         snprintf(out, 32, "%" PRId64, (int64_t)d);
         return;
     }
-    /* shortest digits that read back as d */
-    char e[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(e, sizeof(e), "%.*e", prec - 1, d);
-        if (strtod(e, NULL) == d)
-            break;
+    /* Go: strconv 'e' format below 1e-6 and from 1e21, 'f' between; then json's "e-07" ->
+     * "e-7" cleanup */
+    char txt[CK_GO_FLOAT_BUFSZ];
+    ck_go_format_float(d, a < 1e-6 || a >= 1e21 ? 'e' : 'f', 64, txt);
+    size_t n = strlen(txt);
+    if (n >= 4 && txt[n - 4] == 'e' && txt[n - 3] == '-' && txt[n - 2] == '0') {
+        txt[n - 2] = txt[n - 1];
+        txt[n - 1] = '\0';
     }
-    /* e is "[-]D[.DDD]e[+-]XX": collect the digits and the exponent */
-    char digits[24];
-    size_t nd = 0;
-    const char *p = e + (e[0] == '-');
-    for (; *p && *p != 'e'; p++)
-        if (is_digit(*p) && nd < sizeof(digits) - 1)
-            digits[nd++] = *p;
-    while (nd > 1 && digits[nd - 1] == '0')
-        nd--;
-    digits[nd] = '\0';
-    int exp10 = *p == 'e' ? atoi(p + 1) : 0;
-    char *o = out;
-    if (d < 0)
-        *o++ = '-';
-    if (a < 1e-6 || a >= 1e21) {
-        /* Go: strconv 'e' format, then json's "e-07" -> "e-7" cleanup */
-        *o++ = digits[0];
-        if (nd > 1) {
-            *o++ = '.';
-            memcpy(o, digits + 1, nd - 1);
-            o += nd - 1;
-        }
-        size_t room = (size_t)(out + 32 - o);
-        if (exp10 < 0)
-            snprintf(o, room, "e-%d", -exp10);
-        else
-            snprintf(o, room, "e+%02d", exp10);
-        return;
-    }
-    if (exp10 < 0) {
-        *o++ = '0';
-        *o++ = '.';
-        for (int i = 0; i < -exp10 - 1; i++)
-            *o++ = '0';
-        memcpy(o, digits, nd);
-        o += nd;
-    } else {
-        for (int i = 0; i <= exp10; i++)
-            *o++ = (size_t)i < nd ? digits[i] : '0';
-        if (nd > (size_t)exp10 + 1) {
-            *o++ = '.';
-            memcpy(o, digits + exp10 + 1, nd - (size_t)exp10 - 1);
-            o += nd - (size_t)exp10 - 1;
-        }
-    }
-    *o = '\0';
+    n = strlen(txt); /* at most 25 characters: [-]0.00000 + 17 digits, or d.16 digits e-324 */
+    memcpy(out, txt, n < 32 ? n + 1 : 32);
+    out[31] = '\0';
 }
 
 static void put_number(struct ck_buf *b, const cJSON *num)
@@ -1296,10 +702,9 @@ static void put_string(struct ck_buf *b, const char *s, unsigned flags)
                 rep = esc;
             }
         } else {
-            uint32_t cp;
-            width = utf8_decode(p + i, n - i, &cp);
-            if (width == 0) {
-                width = 1;
+            unsigned cp;
+            width = ck_utf8_decode(s + i, n - i, &cp);
+            if (width == 1 && cp == 0xFFFD) {
                 rep = "\\ufffd";
             } else if (cp == 0x2028 || cp == 0x2029) {
                 snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
@@ -1335,13 +740,13 @@ static int put_object(struct ck_buf *b, const cJSON *obj, unsigned flags, int de
         ck_buf_puts(b, "{}");
         return 0;
     }
-    struct member small[32];
-    struct member *m = n <= 32 ? small : ck_xmalloc(n * sizeof(*m));
+    struct ck_json_member small[32];
+    struct ck_json_member *m = n <= 32 ? small : ck_xmalloc(n * sizeof(*m));
     size_t i = 0;
     for (const cJSON *c = obj->child; c; c = c->next, i++)
-        m[i] = (struct member){c->string ? c->string : "", i, (cJSON *)c};
+        m[i] = (struct ck_json_member){c->string ? c->string : "", i, (cJSON *)c};
     if (flags & CK_JSON_SORT_KEYS)
-        qsort(m, n, sizeof(*m), member_cmp);
+        qsort(m, n, sizeof(*m), ck_json_member_cmp);
     int rc = 0;
     ck_buf_putc(b, '{');
     for (i = 0; i < n && rc == 0; i++) {

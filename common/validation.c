@@ -8,10 +8,12 @@
 #include "mem.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "buf.h"
 
 /* ---- error lists ---- */
 
@@ -91,129 +93,6 @@ char *ck_errlist_aggregate(const struct ck_errlist *l)
     return ck_buf_detach(&out);
 }
 
-/* ---- UTF-8 and Go quoting ---- */
-
-size_t ck_utf8_decode(const char *str, size_t len, unsigned *rune)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    unsigned r = 0xFFFD;
-    if (len == 0) {
-        *rune = r;
-        return 0;
-    }
-    unsigned c = s[0];
-    unsigned lo = 0x80, hi = 0xBF;
-    size_t need;
-    if (c < 0x80) {
-        *rune = c;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        need = 1;
-        r = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2;
-        r = c & 0x0F;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3;
-        r = c & 0x07;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        *rune = 0xFFFD;
-        return 1;
-    }
-    if (len < need + 1) {
-        *rune = 0xFFFD;
-        return 1;
-    }
-    for (size_t i = 1; i <= need; i++) {
-        unsigned cc = s[i];
-        unsigned l = i == 1 ? lo : 0x80, h = i == 1 ? hi : 0xBF;
-        if (cc < l || cc > h) {
-            *rune = 0xFFFD;
-            return 1;
-        }
-        r = (r << 6) | (cc & 0x3F);
-    }
-    *rune = r;
-    return need + 1;
-}
-
-/* An approximation of Go's unicode.IsPrint for runes >= 0x80: everything but C1 controls,
- * the non-ASCII spaces, format characters, separators and private-use/non-characters. */
-static bool go_is_print(unsigned r)
-{
-    if (r < 0x80)
-        return r >= 0x20 && r < 0x7F;
-    if (r < 0xA0 || r == 0xA0 || r == 0xAD || r == 0x1680 || r == 0x180E)
-        return false;
-    if ((r >= 0x2000 && r <= 0x200F) || (r >= 0x2028 && r <= 0x202F) ||
-        (r >= 0x205F && r <= 0x206F) || r == 0x3000 || r == 0xFEFF)
-        return false;
-    if ((r >= 0xE000 && r <= 0xF8FF) || (r >= 0xFFF0 && r <= 0xFFFB) || r == 0xFFFE ||
-        r == 0xFFFF || r >= 0xF0000)
-        return false;
-    return true;
-}
-
-void ck_buf_put_go_quoted(struct ck_buf *b, const char *str)
-{
-    const char *s = str ? str : "";
-    size_t len = strlen(s);
-    ck_buf_putc(b, '"');
-    for (size_t i = 0; i < len;) {
-        unsigned r;
-        size_t w = ck_utf8_decode(s + i, len - i, &r);
-        if (w == 1 && r == 0xFFFD) {
-            ck_buf_printf(b, "\\x%02x", (unsigned char)s[i]);
-        } else if (r == '"' || r == '\\') {
-            ck_buf_putc(b, '\\');
-            ck_buf_putc(b, (char)r);
-        } else if (go_is_print(r)) {
-            ck_buf_add(b, s + i, w);
-        } else {
-            switch (r) {
-            case '\a':
-                ck_buf_puts(b, "\\a");
-                break;
-            case '\b':
-                ck_buf_puts(b, "\\b");
-                break;
-            case '\f':
-                ck_buf_puts(b, "\\f");
-                break;
-            case '\n':
-                ck_buf_puts(b, "\\n");
-                break;
-            case '\r':
-                ck_buf_puts(b, "\\r");
-                break;
-            case '\t':
-                ck_buf_puts(b, "\\t");
-                break;
-            case '\v':
-                ck_buf_puts(b, "\\v");
-                break;
-            default:
-                if (r < 0x20 || r == 0x7F)
-                    ck_buf_printf(b, "\\x%02x", r);
-                else if (r < 0x10000)
-                    ck_buf_printf(b, "\\u%04x", r);
-                else
-                    ck_buf_printf(b, "\\U%08x", r);
-            }
-        }
-        i += w;
-    }
-    ck_buf_putc(b, '"');
-}
-
 /* ---- message helpers (upstream MaxLenError, RegexError, EmptyError, ...) ---- */
 
 void ck_errlist_add_max_len(struct ck_errlist *out, int length)
@@ -252,6 +131,23 @@ static void add_regex_error(struct ck_errlist *out, const char *prefix, const ch
 }
 
 #define EXAMPLES(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* The shape of most IsXxx checks: upstream's MaxLenError when len > max (max 0: no limit),
+ * then its RegexError unless the value matched. Returns how many messages it added. */
+static int len_and_regex(struct ck_errlist *out, size_t len, size_t max, bool matched,
+                         const char *msg, const char *fmt, const char *const *examples)
+{
+    int errs = 0;
+    if (max && len > max) {
+        ck_errlist_add_max_len(out, (int)max);
+        errs++;
+    }
+    if (!matched) {
+        add_regex_error(out, "", msg, fmt, examples, "");
+        errs++;
+    }
+    return errs;
+}
 
 /* ---- matchers for upstream's patterns ---- */
 
@@ -407,84 +303,42 @@ int ck_is_valid_label_value(const char *value, struct ck_errlist *out)
 {
     const char *v = nz(value);
     size_t len = strlen(v);
-    int errs = 0;
-    if (len > CK_LABEL_VALUE_MAX_LENGTH) {
-        ck_errlist_add_max_len(out, CK_LABEL_VALUE_MAX_LENGTH);
-        errs++;
-    }
-    if (len != 0 && !match_qualified_part(v, len)) {
-        add_regex_error(out, "", LABEL_VALUE_MSG, LABEL_VALUE_FMT,
-                        EXAMPLES("MyValue", "my_value", "12345"), "");
-        errs++;
-    }
-    return errs;
+    return len_and_regex(out, len, CK_LABEL_VALUE_MAX_LENGTH,
+                         len == 0 || match_qualified_part(v, len), LABEL_VALUE_MSG, LABEL_VALUE_FMT,
+                         EXAMPLES("MyValue", "my_value", "12345"));
 }
 
 int ck_is_dns1123_label(const char *value, struct ck_errlist *out)
 {
     const char *v = nz(value);
     size_t len = strlen(v);
-    int errs = 0;
-    if (len > CK_DNS1123_LABEL_MAX_LENGTH) {
-        ck_errlist_add_max_len(out, CK_DNS1123_LABEL_MAX_LENGTH);
-        errs++;
-    }
-    if (!match_dns_label(v, len, false)) {
-        add_regex_error(out, "", DNS1123_LABEL_MSG, DNS1123_LABEL_FMT,
-                        EXAMPLES("my-name", "123-abc"), "");
-        errs++;
-    }
-    return errs;
+    return len_and_regex(out, len, CK_DNS1123_LABEL_MAX_LENGTH, match_dns_label(v, len, false),
+                         DNS1123_LABEL_MSG, DNS1123_LABEL_FMT, EXAMPLES("my-name", "123-abc"));
 }
 
 int ck_is_dns1123_subdomain(const char *value, struct ck_errlist *out)
 {
     const char *v = nz(value);
     size_t len = strlen(v);
-    int errs = 0;
-    if (len > CK_DNS1123_SUBDOMAIN_MAX_LENGTH) {
-        ck_errlist_add_max_len(out, CK_DNS1123_SUBDOMAIN_MAX_LENGTH);
-        errs++;
-    }
-    if (!match_dns_subdomain(v, len)) {
-        add_regex_error(out, "", DNS1123_SUBDOMAIN_MSG, DNS1123_SUBDOMAIN_FMT,
-                        EXAMPLES("example.com"), "");
-        errs++;
-    }
-    return errs;
+    return len_and_regex(out, len, CK_DNS1123_SUBDOMAIN_MAX_LENGTH, match_dns_subdomain(v, len),
+                         DNS1123_SUBDOMAIN_MSG, DNS1123_SUBDOMAIN_FMT, EXAMPLES("example.com"));
 }
 
 int ck_is_dns1035_label(const char *value, struct ck_errlist *out)
 {
     const char *v = nz(value);
     size_t len = strlen(v);
-    int errs = 0;
-    if (len > CK_DNS1035_LABEL_MAX_LENGTH) {
-        ck_errlist_add_max_len(out, CK_DNS1035_LABEL_MAX_LENGTH);
-        errs++;
-    }
-    if (!match_dns_label(v, len, true)) {
-        add_regex_error(out, "", DNS1035_LABEL_MSG, DNS1035_LABEL_FMT,
-                        EXAMPLES("my-name", "abc-123"), "");
-        errs++;
-    }
-    return errs;
+    return len_and_regex(out, len, CK_DNS1035_LABEL_MAX_LENGTH, match_dns_label(v, len, true),
+                         DNS1035_LABEL_MSG, DNS1035_LABEL_FMT, EXAMPLES("my-name", "abc-123"));
 }
 
 int ck_is_wildcard_dns1123_subdomain(const char *value, struct ck_errlist *out)
 {
     const char *v = nz(value);
     size_t len = strlen(v);
-    int errs = 0;
-    if (len > CK_DNS1123_SUBDOMAIN_MAX_LENGTH) {
-        ck_errlist_add_max_len(out, CK_DNS1123_SUBDOMAIN_MAX_LENGTH);
-        errs++;
-    }
-    if (len < 2 || v[0] != '*' || v[1] != '.' || !match_dns_subdomain(v + 2, len - 2)) {
-        add_regex_error(out, "", WILDCARD_MSG, WILDCARD_FMT, EXAMPLES("*.example.com"), "");
-        errs++;
-    }
-    return errs;
+    bool ok = len >= 2 && v[0] == '*' && v[1] == '.' && match_dns_subdomain(v + 2, len - 2);
+    return len_and_regex(out, len, CK_DNS1123_SUBDOMAIN_MAX_LENGTH, ok, WILDCARD_MSG, WILDCARD_FMT,
+                         EXAMPLES("*.example.com"));
 }
 
 int ck_is_c_identifier(const char *value, struct ck_errlist *out)
@@ -493,11 +347,8 @@ int ck_is_c_identifier(const char *value, struct ck_errlist *out)
     bool ok = v[0] && (is_ascii_alpha(v[0]) || v[0] == '_');
     for (size_t i = 1; ok && v[i]; i++)
         ok = is_alnum(v[i]) || v[i] == '_';
-    if (ok)
-        return 0;
-    add_regex_error(out, "", C_IDENT_MSG, C_IDENT_FMT, EXAMPLES("my_name", "MY_NAME", "MyName"),
-                    "");
-    return 1;
+    return len_and_regex(out, 0, 0, ok, C_IDENT_MSG, C_IDENT_FMT,
+                         EXAMPLES("my_name", "MY_NAME", "MyName"));
 }
 
 /* upstream's hasChDirPrefix */
@@ -517,36 +368,24 @@ static int add_chdir_prefix_errors(const char *v, struct ck_errlist *out)
 int ck_is_env_var_name(const char *value, struct ck_errlist *out)
 {
     const char *v = nz(value);
-    int errs = 0;
     bool ok = v[0] && (is_ascii_alpha(v[0]) || v[0] == '-' || v[0] == '.' || v[0] == '_');
     for (size_t i = 1; ok && v[i]; i++)
         ok = is_alnum(v[i]) || v[i] == '-' || v[i] == '.' || v[i] == '_';
-    if (!ok) {
-        add_regex_error(out, "", ENV_MSG, ENV_FMT,
-                        EXAMPLES("my.env-name", "MY_ENV.NAME", "MyEnvName1"), "");
-        errs++;
-    }
-    return errs + add_chdir_prefix_errors(v, out);
+    int errs = len_and_regex(out, 0, 0, ok, ENV_MSG, ENV_FMT,
+                             EXAMPLES("my.env-name", "MY_ENV.NAME", "MyEnvName1"));
+    return errs + add_chdir_prefix_errors(v, out); /* after the regex error, as upstream */
 }
 
 int ck_is_config_map_key(const char *value, struct ck_errlist *out)
 {
     const char *v = nz(value);
     size_t len = strlen(v);
-    int errs = 0;
-    if (len > CK_DNS1123_SUBDOMAIN_MAX_LENGTH) {
-        ck_errlist_add_max_len(out, CK_DNS1123_SUBDOMAIN_MAX_LENGTH);
-        errs++;
-    }
     bool ok = len > 0;
     for (size_t i = 0; ok && i < len; i++)
         ok = is_alnum(v[i]) || v[i] == '-' || v[i] == '.' || v[i] == '_';
-    if (!ok) {
-        add_regex_error(out, "", CMKEY_MSG, CMKEY_FMT, EXAMPLES("key.name", "KEY_NAME", "key-name"),
-                        "");
-        errs++;
-    }
-    return errs + add_chdir_prefix_errors(v, out);
+    int errs = len_and_regex(out, len, CK_DNS1123_SUBDOMAIN_MAX_LENGTH, ok, CMKEY_MSG, CMKEY_FMT,
+                             EXAMPLES("key.name", "KEY_NAME", "key-name"));
+    return errs + add_chdir_prefix_errors(v, out); /* after the regex error, as upstream */
 }
 
 int ck_is_in_range(long long value, long long lo, long long hi, struct ck_errlist *out)
@@ -759,10 +598,7 @@ int ck_is_valid_percent(const char *value, struct ck_errlist *out)
     bool ok = len >= 2 && v[len - 1] == '%';
     for (size_t i = 0; ok && i + 1 < len; i++)
         ok = v[i] >= '0' && v[i] <= '9';
-    if (ok)
-        return 0;
-    add_regex_error(out, "", PERCENT_MSG, PERCENT_FMT, EXAMPLES("1%", "93%"), "");
-    return 1;
+    return len_and_regex(out, 0, 0, ok, PERCENT_MSG, PERCENT_FMT, EXAMPLES("1%", "93%"));
 }
 
 int ck_is_http_header_name(const char *value, struct ck_errlist *out)
@@ -771,10 +607,7 @@ int ck_is_http_header_name(const char *value, struct ck_errlist *out)
     bool ok = v[0] != '\0';
     for (size_t i = 0; ok && v[i]; i++)
         ok = is_alnum(v[i]) || v[i] == '-';
-    if (ok)
-        return 0;
-    add_regex_error(out, "", HEADER_MSG, HEADER_FMT, EXAMPLES("X-Header-Name"), "");
-    return 1;
+    return len_and_regex(out, 0, 0, ok, HEADER_MSG, HEADER_FMT, EXAMPLES("X-Header-Name"));
 }
 
 /* ---- upstream pkg/api/validation/path ---- */

@@ -21,6 +21,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "gostrconv.h" /* ck_utf8_decode, ck_buf_put_go_quoted: Go quoting of values */
 
 /* Maximum lengths, as upstream names them. */
 #define CK_DNS1123_LABEL_MAX_LENGTH 63
@@ -55,14 +56,6 @@ char *ck_errlist_aggregate(const struct ck_errlist *l);
 /* `CK_AUTOERRLIST struct ck_errlist e = CK_ERRLIST_INIT;` frees e at the end of the scope. */
 void ck_errlist_freep(struct ck_errlist *l);
 #define CK_AUTOERRLIST __attribute__((cleanup(ck_errlist_freep)))
-
-/* Decodes one UTF-8 sequence at s[0..len) as Go does: returns its width (>= 1 when len > 0)
- * and stores the rune, or U+FFFD with width 1 for an invalid or truncated sequence
- * (overlong forms, surrogates and values past U+10FFFF are invalid). */
-size_t ck_utf8_decode(const char *s, size_t len, unsigned *rune);
-/* Appends `s` quoted the way Go's %q / strconv.Quote does (double quotes; \" \\ \n \t ...
- * escapes; invalid UTF-8 bytes as \xNN; non-printable runes as \uNNNN). */
-void ck_buf_put_go_quoted(struct ck_buf *b, const char *s);
 
 /* ---- upstream pkg/util/validation ---- */
 

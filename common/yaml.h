@@ -4,7 +4,7 @@
  * (`yes`/`on`/`n` are booleans, `017` is octal, `1e3` a number, `~` null), anchors, aliases and
  * `<<` merge keys, then a conversion to JSON in which non-string map keys become strings
  * (`1: a` -> "1", `true: x` -> "true"). This module follows those rules on top of libyaml and
- * produces cJSON trees; see yaml.c for the details of each rule.
+ * produces cJSON trees; see yaml_resolve.c and yaml_parse.c for the details of each rule.
  *
  * Parsing:
  *  - ck_yaml_parse: the first document of `data`, like sigs.k8s.io/yaml.YAMLToJSON (an empty
@@ -49,8 +49,9 @@
  * (cJSON_Delete); strings returned are malloc'd and belong to the caller (free). Input cJSON
  * trees are only borrowed.
  */
-/* This header shares its name with libyaml's <yaml.h>. yaml.c defines CK_YAML_WANT_LIBYAML
- * before `#include <yaml.h>`; when -Icommon makes that include land here, forward it. */
+/* This header shares its name with libyaml's <yaml.h>. yaml_internal.h defines
+ * CK_YAML_WANT_LIBYAML before `#include <yaml.h>`; when -Icommon makes that include land here,
+ * forward it. */
 #if defined(CK_YAML_WANT_LIBYAML) && !defined(CK_YAML_LIBYAML_FORWARDED)
 #define CK_YAML_LIBYAML_FORWARDED
 #include_next <yaml.h>

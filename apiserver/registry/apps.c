@@ -1,6 +1,6 @@
 /* apps.c - strategies of apps/v1: Deployment, ReplicaSet, StatefulSet, DaemonSet, as
  * upstream 1.32 (pkg/apis/apps/v1/defaults.go, pkg/apis/apps/validation/validation.go,
- * pkg/registry/apps/<kind>/strategy.go). Embedded pod templates get podspec.c's defaults and
+ * pkg/registry/apps/<kind>/strategy.go). Embedded pod templates get podspec.h's defaults and
  * validation; this file adds each controller's own rules. */
 #include "kinds.h"
 
@@ -21,60 +21,14 @@ static const char *const ALWAYS[] = {"Always", NULL};
 
 /* ---- shared pieces ---- */
 
-static const cJSON *spec_of(const cJSON *obj)
-{
-    const cJSON *s = wl_get(obj, "spec");
-    return cJSON_IsObject(s) ? s : NULL;
-}
-
-static const cJSON *template_labels(const cJSON *tmpl)
-{
-    return wl_get(wl_get(tmpl, "metadata"), "labels");
-}
-
-/* Adds an error whose value is v rendered by `show`. */
-static void add_go(struct field_errors *e, enum field_error_type type, const char *field,
-                   void (*show)(struct ck_buf *, const cJSON *), const cJSON *v, const char *detail)
-{
-    struct ck_buf b = CK_BUF_INIT;
-    show(&b, v);
-    wl_add_raw(e, type, field, ck_buf_str(&b), detail);
-    ck_buf_free(&b);
-}
-
-static void selector_mismatch(const cJSON *tmpl, const char *field, struct field_errors *e)
-{
-    add_go(e, FE_INVALID, field, wl_go_string_map, template_labels(tmpl),
-           "`selector` does not match template `labels`");
-}
-
-/* podtemplate_validate on the template, an absent one read as empty (a Go zero value). */
-static void validate_pod_template(const cJSON *tmpl, const char *path, struct field_errors *e)
-{
-    if (cJSON_IsObject(tmpl)) {
-        podtemplate_validate(tmpl, path, e);
-        return;
-    }
-    cJSON *empty = cJSON_CreateObject();
-    podtemplate_validate(empty, path, e);
-    cJSON_Delete(empty);
-}
-
-static void pod_template_defaults(cJSON *spec)
-{
-    cJSON *tmpl = wl_object(spec, "template");
-    if (tmpl)
-        podtemplate_defaults(tmpl);
-}
-
 /* Controllers that keep pods running: restartPolicy Always, no activeDeadlineSeconds. */
 static void validate_always_restart(const cJSON *tmpl, const char *kind, struct field_errors *e)
 {
-    const cJSON *ps = wl_get(tmpl, "spec");
-    const char *rp = wl_str(ps, "restartPolicy", "");
+    const cJSON *ps = fu_get(tmpl, "spec");
+    const char *rp = fu_str(ps, "restartPolicy");
     if (strcmp(rp, "Always"))
         fe_not_supported(e, "spec.template.spec.restartPolicy", rp, ALWAYS);
-    if (wl_get(ps, "activeDeadlineSeconds"))
+    if (fu_get(ps, "activeDeadlineSeconds"))
         fe_add(e, FE_FORBIDDEN, "spec.template.spec.activeDeadlineSeconds", NULL,
                "activeDeadlineSeconds in %s is not Supported", kind);
 }
@@ -87,17 +41,17 @@ static void validate_required_selector(const cJSON *sel, const char *what, struc
         return;
     }
     wl_validate_label_selector(sel, "spec.selector", false, e);
-    if (cJSON_GetArraySize(wl_get(sel, "matchLabels")) +
-            cJSON_GetArraySize(wl_get(sel, "matchExpressions")) ==
+    if (cJSON_GetArraySize(fu_get(sel, "matchLabels")) +
+            cJSON_GetArraySize(fu_get(sel, "matchExpressions")) ==
         0) {
         CK_AUTOFREE char *d = ck_xasprintf("empty selector is invalid for %s", what);
-        add_go(e, FE_INVALID, "spec.selector", wl_go_label_selector, sel, d);
+        fu_add_go(e, FE_INVALID, "spec.selector", wl_go_label_selector, sel, d);
     }
 }
 
 static void default_int(cJSON *obj, const char *key, int64_t v)
 {
-    wl_default(obj, key, ck_json_new_int64(v));
+    fu_default(obj, key, ck_json_new_int64(v));
 }
 
 /* ---- IntOrString fields (maxSurge, maxUnavailable) ---- */
@@ -147,7 +101,7 @@ static void validate_int_or_percent(const cJSON *v, const char *field, struct fi
         struct ck_errlist l = CK_ERRLIST_INIT;
         ck_is_valid_percent(v->valuestring, &l);
         for (size_t i = 0; i < l.n; i++)
-            add_go(e, FE_INVALID, field, wl_go_intstr, v, l.items[i]);
+            fu_add_go(e, FE_INVALID, field, wl_go_intstr, v, l.items[i]);
         ck_errlist_free(&l);
         return;
     }
@@ -166,7 +120,7 @@ static void not_more_than_100(const cJSON *v, const char *field, struct field_er
     bool percent;
     int64_t n = intstr_value(v, &percent);
     if (percent && n > 100)
-        add_go(e, FE_INVALID, field, wl_go_intstr, v, "must not be greater than 100%");
+        fu_add_go(e, FE_INVALID, field, wl_go_intstr, v, "must not be greater than 100%");
 }
 
 /* "<type>{Type:"x", RollingUpdate:(*<ptr>)(nil)}" */
@@ -174,9 +128,9 @@ static char *go_strategy(const char *type, const cJSON *strategy, const char *pt
 {
     struct ck_buf b = CK_BUF_INIT;
     ck_buf_printf(&b, "%s{Type:", type);
-    ck_buf_put_go_quoted(&b, wl_str(strategy, "type", ""));
+    ck_buf_put_go_quoted(&b, fu_str(strategy, "type"));
     ck_buf_printf(&b, ", RollingUpdate:(*%s)(%s)}", ptr_type,
-                  wl_get(strategy, "rollingUpdate") ? "0xc000010000" : "nil");
+                  fu_get(strategy, "rollingUpdate") ? "0xc000010000" : "nil");
     return ck_buf_detach(&b);
 }
 
@@ -190,36 +144,36 @@ static void deployment_defaults(cJSON *obj)
     default_int(spec, "replicas", 1);
     cJSON *st = wl_object(spec, "strategy");
     if (st) {
-        wl_default_str(st, "type", "RollingUpdate");
-        if (!strcmp(wl_str(st, "type", ""), "RollingUpdate")) {
+        fu_default_str(st, "type", "RollingUpdate");
+        if (!strcmp(fu_str(st, "type"), "RollingUpdate")) {
             cJSON *ru = wl_object(st, "rollingUpdate");
-            wl_default(ru, "maxUnavailable", cJSON_CreateString("25%"));
-            wl_default(ru, "maxSurge", cJSON_CreateString("25%"));
+            fu_default(ru, "maxUnavailable", cJSON_CreateString("25%"));
+            fu_default(ru, "maxSurge", cJSON_CreateString("25%"));
         }
     }
     default_int(spec, "revisionHistoryLimit", 10);
     default_int(spec, "progressDeadlineSeconds", 600);
-    pod_template_defaults(spec);
+    wl_template_defaults(spec);
 }
 
 /* ValidateRollingUpdateDeployment */
 static void validate_rolling_update_deployment(const cJSON *ru, struct field_errors *e)
 {
     const char *MU = "spec.strategy.rollingUpdate.maxUnavailable";
-    const cJSON *mu = wl_get(ru, "maxUnavailable"), *ms = wl_get(ru, "maxSurge");
+    const cJSON *mu = fu_get(ru, "maxUnavailable"), *ms = fu_get(ru, "maxSurge");
     validate_int_or_percent(mu, MU, e);
     validate_int_or_percent(ms, "spec.strategy.rollingUpdate.maxSurge", e);
     bool p;
     if (intstr_value(mu, &p) == 0 && intstr_value(ms, &p) == 0)
-        add_go(e, FE_INVALID, MU, wl_go_intstr, mu, "may not be 0 when `maxSurge` is 0");
+        fu_add_go(e, FE_INVALID, MU, wl_go_intstr, mu, "may not be 0 when `maxSurge` is 0");
     not_more_than_100(mu, MU, e);
 }
 
 /* ValidateDeploymentStrategy */
 static void validate_deployment_strategy(const cJSON *st, struct field_errors *e)
 {
-    const char *type = wl_str(st, "type", "");
-    const cJSON *ru = wl_get(st, "rollingUpdate");
+    const char *type = fu_str(st, "type");
+    const cJSON *ru = fu_get(st, "rollingUpdate");
     if (!strcmp(type, "Recreate")) {
         if (ru)
             fe_add(e, FE_FORBIDDEN, "spec.strategy.rollingUpdate", NULL,
@@ -233,7 +187,7 @@ static void validate_deployment_strategy(const cJSON *st, struct field_errors *e
     } else {
         CK_AUTOFREE char *v =
             go_strategy("apps.DeploymentStrategy", st, "apps.RollingUpdateDeployment");
-        wl_add_raw(e, FE_NOT_SUPPORTED, "spec.strategy", v,
+        fe_add_raw(e, FE_NOT_SUPPORTED, "spec.strategy", v,
                    "supported values: \"Recreate\", \"RollingUpdate\"");
     }
 }
@@ -242,33 +196,34 @@ static void validate_deployment_strategy(const cJSON *st, struct field_errors *e
  * (ValidatePodTemplateSpecForReplicaSet behind LabelSelectorAsSelector). */
 static void validate_replicated_template(const cJSON *spec, struct field_errors *e)
 {
-    const cJSON *sel = wl_get(spec, "selector"), *tmpl = wl_get(spec, "template");
-    enum wl_match m = wl_selector_match(sel, template_labels(tmpl));
+    const cJSON *sel = fu_get(spec, "selector"), *tmpl = fu_get(spec, "template");
+    enum wl_match m = wl_selector_match(sel, wl_template_labels(tmpl));
     if (m == WL_SEL_ERROR) {
-        add_go(e, FE_INVALID, "spec.selector", wl_go_label_selector, sel, "invalid label selector");
+        fu_add_go(e, FE_INVALID, "spec.selector", wl_go_label_selector, sel,
+                  "invalid label selector");
         return;
     }
     if (m == WL_SEL_NO_MATCH)
-        selector_mismatch(tmpl, "spec.template.metadata.labels", e);
-    validate_pod_template(tmpl, "spec.template", e);
+        wl_selector_mismatch(tmpl, "spec.template.metadata.labels", e);
+    podtemplate_validate(tmpl, "spec.template", e);
     validate_always_restart(tmpl, "ReplicaSet", e);
 }
 
 static void deployment_validate(const cJSON *obj, struct field_errors *e)
 {
-    if (!wl_check_object(wl_get(obj, "spec"), "spec", e))
+    if (!wl_check_object(fu_get(obj, "spec"), "spec", e))
         return;
-    const cJSON *spec = spec_of(obj);
-    wl_nonnegative(wl_get(spec, "replicas"), "spec.replicas", e);
-    validate_required_selector(wl_get(spec, "selector"), "deployment", e);
+    const cJSON *spec = wl_spec(obj);
+    wl_nonnegative(fu_get(spec, "replicas"), "spec.replicas", e);
+    validate_required_selector(fu_get(spec, "selector"), "deployment", e);
     validate_replicated_template(spec, e);
-    validate_deployment_strategy(wl_get(spec, "strategy"), e);
+    validate_deployment_strategy(fu_get(spec, "strategy"), e);
     int64_t mrs = 0, pds;
-    wl_nonnegative(wl_get(spec, "minReadySeconds"), "spec.minReadySeconds", e);
-    if (wl_int32(wl_get(spec, "minReadySeconds"), &mrs) <= 0)
+    wl_nonnegative(fu_get(spec, "minReadySeconds"), "spec.minReadySeconds", e);
+    if (wl_int32(fu_get(spec, "minReadySeconds"), &mrs) <= 0)
         mrs = 0;
-    wl_nonnegative(wl_get(spec, "revisionHistoryLimit"), "spec.revisionHistoryLimit", e);
-    const cJSON *pdsv = wl_get(spec, "progressDeadlineSeconds");
+    wl_nonnegative(fu_get(spec, "revisionHistoryLimit"), "spec.revisionHistoryLimit", e);
+    const cJSON *pdsv = fu_get(spec, "progressDeadlineSeconds");
     wl_nonnegative(pdsv, "spec.progressDeadlineSeconds", e);
     if (wl_int32(pdsv, &pds) > 0 && pds <= mrs)
         fe_add(e, FE_INVALID, "spec.progressDeadlineSeconds", pdsv,
@@ -277,7 +232,7 @@ static void deployment_validate(const cJSON *obj, struct field_errors *e)
 
 static void immutable_selector(const cJSON *obj, const cJSON *old, struct field_errors *e)
 {
-    wl_immutable(wl_get(spec_of(obj), "selector"), wl_get(spec_of(old), "selector"),
+    wl_immutable(fu_get(wl_spec(obj), "selector"), fu_get(wl_spec(old), "selector"),
                  "spec.selector", wl_go_label_selector, e);
 }
 
@@ -285,8 +240,8 @@ static void immutable_selector(const cJSON *obj, const cJSON *old, struct field_
  * copies them onto the ReplicaSets it owns. */
 static void deployment_prepare_update(cJSON *obj, const cJSON *old)
 {
-    const cJSON *a = wl_get(wl_get(obj, "metadata"), "annotations");
-    const cJSON *b = wl_get(wl_get(old, "metadata"), "annotations");
+    const cJSON *a = fu_get(fu_get(obj, "metadata"), "annotations");
+    const cJSON *b = fu_get(fu_get(old, "metadata"), "annotations");
     if (wl_semantic_equal(a, b))
         return;
     int64_t g = ck_json_get_int64(old, "metadata.generation", 0);
@@ -313,18 +268,18 @@ static void replicaset_defaults(cJSON *obj)
     if (!spec)
         return;
     default_int(spec, "replicas", 1);
-    pod_template_defaults(spec);
+    wl_template_defaults(spec);
 }
 
 static void replicaset_validate(const cJSON *obj, struct field_errors *e)
 {
-    if (!wl_check_object(wl_get(obj, "spec"), "spec", e))
+    if (!wl_check_object(fu_get(obj, "spec"), "spec", e))
         return;
-    const cJSON *spec = spec_of(obj);
-    wl_nonnegative(wl_get(spec, "replicas"), "spec.replicas", e);
-    wl_nonnegative(wl_get(spec, "minReadySeconds"), "spec.minReadySeconds", e);
+    const cJSON *spec = wl_spec(obj);
+    wl_nonnegative(fu_get(spec, "replicas"), "spec.replicas", e);
+    wl_nonnegative(fu_get(spec, "minReadySeconds"), "spec.minReadySeconds", e);
     /* (upstream's ReplicaSet message says "deployment" too) */
-    validate_required_selector(wl_get(spec, "selector"), "deployment", e);
+    validate_required_selector(fu_get(spec, "selector"), "deployment", e);
     validate_replicated_template(spec, e);
 }
 
@@ -343,16 +298,16 @@ static void pvc_template_defaults(cJSON *pvc)
 {
     if (!cJSON_IsObject(pvc))
         return;
-    wl_default_str(pvc, "apiVersion", "v1");
-    wl_default_str(pvc, "kind", "PersistentVolumeClaim");
+    fu_default_str(pvc, "apiVersion", "v1");
+    fu_default_str(pvc, "kind", "PersistentVolumeClaim");
     /* the zero metav1.Time of an embedded object's metadata serializes as null */
     cJSON *md = wl_object(pvc, "metadata");
     if (md && !cJSON_GetObjectItemCaseSensitive(md, "creationTimestamp"))
         cJSON_AddNullToObject(md, "creationTimestamp");
     cJSON *spec = wl_object(pvc, "spec");
     if (spec)
-        wl_default(spec, "volumeMode", cJSON_CreateString("Filesystem"));
-    wl_default_str(wl_object(pvc, "status"), "phase", "Pending");
+        fu_default(spec, "volumeMode", cJSON_CreateString("Filesystem"));
+    fu_default_str(wl_object(pvc, "status"), "phase", "Pending");
 }
 
 static void statefulset_defaults(cJSON *obj)
@@ -360,26 +315,26 @@ static void statefulset_defaults(cJSON *obj)
     cJSON *spec = wl_object(obj, "spec");
     if (!spec)
         return;
-    wl_default_str(spec, "podManagementPolicy", "OrderedReady");
+    fu_default_str(spec, "podManagementPolicy", "OrderedReady");
     cJSON *us = wl_object(spec, "updateStrategy");
     if (us) {
-        const cJSON *t = wl_get(us, "type");
+        const cJSON *t = fu_get(us, "type");
         if (!t || (cJSON_IsString(t) && !t->valuestring[0])) {
-            wl_default_str(us, "type", "RollingUpdate");
+            fu_default_str(us, "type", "RollingUpdate");
             wl_object(us, "rollingUpdate");
         }
         cJSON *ru = cJSON_GetObjectItemCaseSensitive(us, "rollingUpdate");
-        if (!strcmp(wl_str(us, "type", ""), "RollingUpdate") && cJSON_IsObject(ru))
+        if (!strcmp(fu_str(us, "type"), "RollingUpdate") && cJSON_IsObject(ru))
             default_int(ru, "partition", 0);
     }
     cJSON *rp = wl_object(spec, "persistentVolumeClaimRetentionPolicy");
-    wl_default_str(rp, "whenDeleted", "Retain");
-    wl_default_str(rp, "whenScaled", "Retain");
+    fu_default_str(rp, "whenDeleted", "Retain");
+    fu_default_str(rp, "whenScaled", "Retain");
     default_int(spec, "replicas", 1);
     default_int(spec, "revisionHistoryLimit", 10);
-    pod_template_defaults(spec);
+    wl_template_defaults(spec);
     cJSON *pvc;
-    cJSON_ArrayForEach(pvc, wl_get(spec, "volumeClaimTemplates")) pvc_template_defaults(pvc);
+    cJSON_ArrayForEach(pvc, fu_get(spec, "volumeClaimTemplates")) pvc_template_defaults(pvc);
 }
 
 /* rollingUpdate.maxUnavailable belongs to the MaxUnavailableStatefulSet feature, alpha and off
@@ -398,46 +353,46 @@ static void statefulset_prepare_create(cJSON *obj)
 
 static void statefulset_prepare_update(cJSON *obj, const cJSON *old)
 {
-    if (!wl_get(sts_rolling_update(old), "maxUnavailable"))
+    if (!fu_get(sts_rolling_update(old), "maxUnavailable"))
         statefulset_prepare_create(obj);
 }
 
 static void validate_sts_update_strategy(const cJSON *us, struct field_errors *e)
 {
-    const char *type = wl_str(us, "type", "");
-    const cJSON *ru = wl_get(us, "rollingUpdate");
+    const char *type = fu_str(us, "type");
+    const cJSON *ru = fu_get(us, "rollingUpdate");
     if (!type[0]) {
         fe_add(e, FE_REQUIRED, "spec.updateStrategy", NULL, NULL);
     } else if (!strcmp(type, "OnDelete")) {
         if (ru) {
             int64_t part = 0;
-            if (wl_int32(wl_get(ru, "partition"), &part) <= 0)
+            if (wl_int32(fu_get(ru, "partition"), &part) <= 0)
                 part = 0;
             CK_AUTOFREE char *v = ck_xasprintf(
                 "apps.RollingUpdateStatefulSetStrategy{Partition:%lld, "
                 "MaxUnavailable:(*intstr.IntOrString)(%s)}",
-                (long long)part, wl_get(ru, "maxUnavailable") ? "0xc000010000" : "nil");
-            wl_add_raw(e, FE_INVALID, "spec.updateStrategy.rollingUpdate", v,
+                (long long)part, fu_get(ru, "maxUnavailable") ? "0xc000010000" : "nil");
+            fe_add_raw(e, FE_INVALID, "spec.updateStrategy.rollingUpdate", v,
                        "only allowed for updateStrategy 'RollingUpdate'");
         }
     } else if (!strcmp(type, "RollingUpdate")) {
         if (ru) {
             const char *MU = "spec.updateStrategy.rollingUpdate.maxUnavailable";
-            wl_nonnegative(wl_get(ru, "partition"), "spec.updateStrategy.rollingUpdate.partition",
+            wl_nonnegative(fu_get(ru, "partition"), "spec.updateStrategy.rollingUpdate.partition",
                            e);
-            const cJSON *mu = wl_get(ru, "maxUnavailable");
+            const cJSON *mu = fu_get(ru, "maxUnavailable");
             if (mu) {
                 bool p;
                 validate_int_or_percent(mu, MU, e);
                 if (intstr_value(mu, &p) == 0)
-                    add_go(e, FE_INVALID, MU, wl_go_intstr, mu, "cannot be 0");
+                    fu_add_go(e, FE_INVALID, MU, wl_go_intstr, mu, "cannot be 0");
                 not_more_than_100(mu, MU, e);
             }
         }
     } else {
         CK_AUTOFREE char *v = go_strategy("apps.StatefulSetUpdateStrategy", us,
                                           "apps.RollingUpdateStatefulSetStrategy");
-        wl_add_raw(e, FE_INVALID, "spec.updateStrategy", v,
+        fe_add_raw(e, FE_INVALID, "spec.updateStrategy", v,
                    "must be 'RollingUpdate' or 'OnDelete'");
     }
 }
@@ -449,7 +404,7 @@ static void validate_retention(const cJSON *rp, struct field_errors *e)
         return;
     const char *keys[] = {"whenDeleted", "whenScaled"};
     for (size_t i = 0; i < 2; i++) {
-        const char *v = wl_str(rp, keys[i], "");
+        const char *v = fu_str(rp, keys[i]);
         if (strcmp(v, "Retain") && strcmp(v, "Delete")) {
             CK_AUTOFREE char *f =
                 ck_xasprintf("spec.persistentVolumeClaimRetentionPolicy.%s", keys[i]);
@@ -460,36 +415,36 @@ static void validate_retention(const cJSON *rp, struct field_errors *e)
 
 static void statefulset_validate(const cJSON *obj, struct field_errors *e)
 {
-    if (!wl_check_object(wl_get(obj, "spec"), "spec", e))
+    if (!wl_check_object(fu_get(obj, "spec"), "spec", e))
         return;
-    const cJSON *spec = spec_of(obj);
-    const char *pmp = wl_str(spec, "podManagementPolicy", "");
+    const cJSON *spec = wl_spec(obj);
+    const char *pmp = fu_str(spec, "podManagementPolicy");
     if (!pmp[0])
         fe_add(e, FE_REQUIRED, "spec.podManagementPolicy", NULL, NULL);
     else if (strcmp(pmp, "OrderedReady") && strcmp(pmp, "Parallel"))
         fe_add_str(e, FE_INVALID, "spec.podManagementPolicy", pmp,
                    "must be 'OrderedReady' or 'Parallel'");
-    validate_sts_update_strategy(wl_get(spec, "updateStrategy"), e);
-    validate_retention(wl_get(spec, "persistentVolumeClaimRetentionPolicy"), e);
-    wl_nonnegative(wl_get(spec, "replicas"), "spec.replicas", e);
-    wl_nonnegative(wl_get(spec, "minReadySeconds"), "spec.minReadySeconds", e);
-    const cJSON *ord = wl_get(spec, "ordinals");
+    validate_sts_update_strategy(fu_get(spec, "updateStrategy"), e);
+    validate_retention(fu_get(spec, "persistentVolumeClaimRetentionPolicy"), e);
+    wl_nonnegative(fu_get(spec, "replicas"), "spec.replicas", e);
+    wl_nonnegative(fu_get(spec, "minReadySeconds"), "spec.minReadySeconds", e);
+    const cJSON *ord = fu_get(spec, "ordinals");
     if (ord)
-        wl_nonnegative(wl_get(ord, "start"), "spec.ordinals.start", e);
-    validate_required_selector(wl_get(spec, "selector"), "statefulset", e);
+        wl_nonnegative(fu_get(ord, "start"), "spec.ordinals.start", e);
+    validate_required_selector(fu_get(spec, "selector"), "statefulset", e);
 
     /* ValidatePodTemplateSpecForStatefulSet: upstream checks the template's labels and
      * annotations only, not its pod spec (a TODO there since 1.5) */
-    const cJSON *sel = wl_get(spec, "selector"), *tmpl = wl_get(spec, "template");
-    enum wl_match m = wl_selector_match(sel, template_labels(tmpl));
+    const cJSON *sel = fu_get(spec, "selector"), *tmpl = fu_get(spec, "template");
+    enum wl_match m = wl_selector_match(sel, wl_template_labels(tmpl));
     if (m == WL_SEL_ERROR) {
-        add_go(e, FE_INVALID, "spec.selector", wl_go_label_selector, sel, "");
+        fu_add_go(e, FE_INVALID, "spec.selector", wl_go_label_selector, sel, "");
     } else {
         if (m == WL_SEL_NO_MATCH)
-            selector_mismatch(tmpl, "spec.template.metadata.labels", e);
-        const cJSON *tm = wl_get(tmpl, "metadata");
-        wl_validate_labels(wl_get(tm, "labels"), "spec.template.labels", e);
-        wl_validate_annotations(wl_get(tm, "annotations"), "spec.template.annotations", e);
+            wl_selector_mismatch(tmpl, "spec.template.metadata.labels", e);
+        const cJSON *tm = fu_get(tmpl, "metadata");
+        fu_validate_labels(fu_get(tm, "labels"), "spec.template.labels", e);
+        fu_validate_annotations(fu_get(tm, "annotations"), "spec.template.annotations", e);
     }
     validate_always_restart(tmpl, "StatefulSet", e);
 }
@@ -505,11 +460,11 @@ static void statefulset_validate_update(const cJSON *obj, const cJSON *old, stru
                                           "ordinals",
                                           "persistentVolumeClaimRetentionPolicy",
                                           NULL};
-    const cJSON *ospec = spec_of(old);
-    cJSON *clone = cJSON_IsObject(spec_of(obj)) ? ck_json_dup(spec_of(obj)) : cJSON_CreateObject();
+    const cJSON *ospec = wl_spec(old);
+    cJSON *clone = cJSON_IsObject(wl_spec(obj)) ? ck_json_dup(wl_spec(obj)) : cJSON_CreateObject();
     for (size_t i = 0; MUTABLE[i]; i++) {
         cJSON_DeleteItemFromObjectCaseSensitive(clone, MUTABLE[i]);
-        const cJSON *v = wl_get(ospec, MUTABLE[i]);
+        const cJSON *v = fu_get(ospec, MUTABLE[i]);
         if (v)
             cJSON_AddItemToObject(clone, MUTABLE[i], ck_json_dup(v));
     }
@@ -541,21 +496,20 @@ static void daemonset_defaults(cJSON *obj)
         return;
     cJSON *us = wl_object(spec, "updateStrategy");
     if (us) {
-        wl_default_str(us, "type", "RollingUpdate");
-        if (!strcmp(wl_str(us, "type", ""), "RollingUpdate")) {
+        fu_default_str(us, "type", "RollingUpdate");
+        if (!strcmp(fu_str(us, "type"), "RollingUpdate")) {
             cJSON *ru = wl_object(us, "rollingUpdate");
             default_int(ru, "maxUnavailable", 1);
             default_int(ru, "maxSurge", 0);
         }
     }
     default_int(spec, "revisionHistoryLimit", 10);
-    pod_template_defaults(spec);
+    wl_template_defaults(spec);
 }
 
 static int64_t template_generation(const cJSON *obj)
 {
-    const char *v =
-        wl_str(wl_get(wl_get(obj, "metadata"), "annotations"), DS_TEMPLATE_GENERATION, "");
+    const char *v = fu_str(fu_get(fu_get(obj, "metadata"), "annotations"), DS_TEMPLATE_GENERATION);
     return go_atoi_clamped(v, strlen(v));
 }
 
@@ -584,7 +538,7 @@ static void daemonset_prepare_update(cJSON *obj, const cJSON *old)
 {
     daemonset_defaults(obj); /* compare templates as upstream does, after decoding defaults */
     int64_t g = template_generation(old);
-    if (!wl_semantic_equal(wl_get(spec_of(obj), "template"), wl_get(spec_of(old), "template")))
+    if (!wl_semantic_equal(fu_get(wl_spec(obj), "template"), fu_get(wl_spec(old), "template")))
         g++;
     set_template_generation(obj, g);
 }
@@ -593,7 +547,7 @@ static void validate_rolling_update_daemonset(const cJSON *ru, struct field_erro
 {
     const char *MU = "spec.updateStrategy.rollingUpdate.maxUnavailable";
     const char *MS = "spec.updateStrategy.rollingUpdate.maxSurge";
-    const cJSON *mu = wl_get(ru, "maxUnavailable"), *ms = wl_get(ru, "maxSurge");
+    const cJSON *mu = fu_get(ru, "maxUnavailable"), *ms = fu_get(ru, "maxSurge");
     validate_int_or_percent(mu, MU, e);
     validate_int_or_percent(ms, MS, e);
     not_more_than_100(mu, MU, e);
@@ -601,35 +555,35 @@ static void validate_rolling_update_daemonset(const cJSON *ru, struct field_erro
     bool p;
     bool unavailable = intstr_value(mu, &p) != 0, surge = intstr_value(ms, &p) != 0;
     if (unavailable && surge)
-        add_go(e, FE_INVALID, MS, wl_go_intstr, ms,
-               "may not be set when maxUnavailable is non-zero");
+        fu_add_go(e, FE_INVALID, MS, wl_go_intstr, ms,
+                  "may not be set when maxUnavailable is non-zero");
     else if (!unavailable && !surge)
         fe_add(e, FE_REQUIRED, MU, NULL, "cannot be 0 when maxSurge is 0");
 }
 
 static void daemonset_validate(const cJSON *obj, struct field_errors *e)
 {
-    if (!wl_check_object(wl_get(obj, "spec"), "spec", e))
+    if (!wl_check_object(fu_get(obj, "spec"), "spec", e))
         return;
-    const cJSON *spec = spec_of(obj);
-    const cJSON *sel = wl_get(spec, "selector"), *tmpl = wl_get(spec, "template");
+    const cJSON *spec = wl_spec(obj);
+    const cJSON *sel = fu_get(spec, "selector"), *tmpl = fu_get(spec, "template");
     wl_validate_label_selector(sel, "spec.selector", false, e);
     /* no "Required" here: a missing selector selects nothing, so the labels never match */
-    if (wl_selector_match(sel, template_labels(tmpl)) == WL_SEL_NO_MATCH)
-        selector_mismatch(tmpl, "spec.template.metadata.labels", e);
-    if (sel && cJSON_GetArraySize(wl_get(sel, "matchLabels")) +
-                       cJSON_GetArraySize(wl_get(sel, "matchExpressions")) ==
+    if (wl_selector_match(sel, wl_template_labels(tmpl)) == WL_SEL_NO_MATCH)
+        wl_selector_mismatch(tmpl, "spec.template.metadata.labels", e);
+    if (sel && cJSON_GetArraySize(fu_get(sel, "matchLabels")) +
+                       cJSON_GetArraySize(fu_get(sel, "matchExpressions")) ==
                    0)
-        add_go(e, FE_INVALID, "spec.selector", wl_go_label_selector, sel,
-               "empty selector is invalid for daemonset");
-    validate_pod_template(tmpl, "spec.template", e);
+        fu_add_go(e, FE_INVALID, "spec.selector", wl_go_label_selector, sel,
+                  "empty selector is invalid for daemonset");
+    podtemplate_validate(tmpl, "spec.template", e);
     validate_always_restart(tmpl, "DaemonSet", e);
-    wl_nonnegative(wl_get(spec, "minReadySeconds"), "spec.minReadySeconds", e);
+    wl_nonnegative(fu_get(spec, "minReadySeconds"), "spec.minReadySeconds", e);
 
-    const cJSON *us = wl_get(spec, "updateStrategy");
-    const char *type = wl_str(us, "type", "");
+    const cJSON *us = fu_get(spec, "updateStrategy");
+    const char *type = fu_str(us, "type");
     if (!strcmp(type, "RollingUpdate")) {
-        const cJSON *ru = wl_get(us, "rollingUpdate");
+        const cJSON *ru = fu_get(us, "rollingUpdate");
         if (!ru)
             fe_add(e, FE_REQUIRED, "spec.updateStrategy.rollingUpdate", NULL, NULL);
         else
@@ -637,10 +591,10 @@ static void daemonset_validate(const cJSON *obj, struct field_errors *e)
     } else if (strcmp(type, "OnDelete")) {
         CK_AUTOFREE char *v =
             go_strategy("apps.DaemonSetUpdateStrategy", us, "apps.RollingUpdateDaemonSet");
-        wl_add_raw(e, FE_NOT_SUPPORTED, "spec.updateStrategy", v,
+        fe_add_raw(e, FE_NOT_SUPPORTED, "spec.updateStrategy", v,
                    "supported values: \"RollingUpdate\", \"OnDelete\"");
     }
-    wl_nonnegative(wl_get(spec, "revisionHistoryLimit"), "spec.revisionHistoryLimit", e);
+    wl_nonnegative(fu_get(spec, "revisionHistoryLimit"), "spec.revisionHistoryLimit", e);
 }
 
 const struct strategy strategy_daemonset = {

@@ -1,6 +1,6 @@
 /* batch.c - strategies of batch/v1: Job and CronJob, as upstream 1.32
  * (pkg/apis/batch/v1/defaults.go, pkg/apis/batch/validation/validation.go,
- * pkg/registry/batch/{job,cronjob}/strategy.go). Embedded pod templates get podspec.c's
+ * pkg/registry/batch/{job,cronjob}/strategy.go). Embedded pod templates get podspec.h's
  * defaults and validation; schedules and time zones are checked with common/cron. */
 #include "kinds.h"
 
@@ -37,38 +37,10 @@
 /* the CronJob controller appends "-<11 digits>" to job names, which are DNS-1035 labels */
 #define MAX_CRONJOB_NAME_LENGTH (63 - 11)
 
-static const cJSON *spec_of(const cJSON *obj)
-{
-    const cJSON *s = wl_get(obj, "spec");
-    return cJSON_IsObject(s) ? s : NULL;
-}
-
-static const cJSON *template_labels(const cJSON *tmpl)
-{
-    return wl_get(wl_get(tmpl, "metadata"), "labels");
-}
-
 /* "<base>.<child>", owned by the caller */
 static char *at(const char *base, const char *child)
 {
     return ck_xasprintf("%s.%s", base, child);
-}
-
-static void add_go(struct field_errors *e, enum field_error_type type, const char *field,
-                   void (*show)(struct ck_buf *, const cJSON *), const cJSON *v, const char *detail)
-{
-    struct ck_buf b = CK_BUF_INIT;
-    show(&b, v);
-    wl_add_raw(e, type, field, ck_buf_str(&b), detail);
-    ck_buf_free(&b);
-}
-
-static bool str_in(const char *s, const char *const *set)
-{
-    for (size_t i = 0; set[i]; i++)
-        if (!strcmp(s, set[i]))
-            return true;
-    return false;
 }
 
 static int64_t int_or(const cJSON *v, int64_t def)
@@ -91,11 +63,11 @@ static void too_many(struct field_errors *e, const char *field, int n, int max)
 static void pod_failure_policy_defaults(cJSON *spec)
 {
     cJSON *rule;
-    cJSON_ArrayForEach(rule, (cJSON *)wl_get(wl_get(spec, "podFailurePolicy"), "rules"))
+    cJSON_ArrayForEach(rule, fu_get(fu_get(spec, "podFailurePolicy"), "rules"))
     {
         cJSON *pattern;
-        cJSON_ArrayForEach(pattern, (cJSON *)wl_get(rule, "onPodConditions"))
-            wl_default_str(pattern, "status", "True");
+        cJSON_ArrayForEach(pattern, fu_get(rule, "onPodConditions"))
+            fu_default_str(pattern, "status", "True");
     }
 }
 
@@ -105,27 +77,25 @@ static void job_defaults(cJSON *obj)
     if (!spec)
         return;
     /* a non-parallel Job may leave both unset: both become 1 */
-    if (!wl_get(spec, "completions") && !wl_get(spec, "parallelism"))
-        wl_default(spec, "completions", ck_json_new_int64(1));
-    wl_default(spec, "parallelism", ck_json_new_int64(1));
-    wl_default(spec, "backoffLimit",
-               ck_json_new_int64(wl_get(spec, "backoffLimitPerIndex") ? INT32_MAX : 6));
-    const cJSON *tl = template_labels(wl_get(spec, "template"));
+    if (!fu_get(spec, "completions") && !fu_get(spec, "parallelism"))
+        fu_default(spec, "completions", ck_json_new_int64(1));
+    fu_default(spec, "parallelism", ck_json_new_int64(1));
+    fu_default(spec, "backoffLimit",
+               ck_json_new_int64(fu_get(spec, "backoffLimitPerIndex") ? INT32_MAX : 6));
+    const cJSON *tl = wl_template_labels(fu_get(spec, "template"));
     cJSON *md = wl_object(obj, "metadata");
-    if (cJSON_IsObject(tl) && md && wl_empty(wl_get(md, "labels"))) {
+    if (cJSON_IsObject(tl) && md && wl_empty(fu_get(md, "labels"))) {
         cJSON_DeleteItemFromObjectCaseSensitive(md, "labels");
         cJSON_AddItemToObject(md, "labels", ck_json_dup(tl));
     }
-    wl_default(spec, "completionMode", cJSON_CreateString("NonIndexed"));
-    wl_default(spec, "suspend", cJSON_CreateFalse());
+    fu_default(spec, "completionMode", cJSON_CreateString("NonIndexed"));
+    fu_default(spec, "suspend", cJSON_CreateFalse());
     pod_failure_policy_defaults(spec);
-    wl_default(
+    fu_default(
         spec, "podReplacementPolicy",
-        cJSON_CreateString(wl_get(spec, "podFailurePolicy") ? "Failed" : "TerminatingOrFailed"));
-    wl_default(spec, "manualSelector", cJSON_CreateFalse());
-    cJSON *tmpl = wl_object(spec, "template");
-    if (tmpl)
-        podtemplate_defaults(tmpl);
+        cJSON_CreateString(fu_get(spec, "podFailurePolicy") ? "Failed" : "TerminatingOrFailed"));
+    fu_default(spec, "manualSelector", cJSON_CreateFalse());
+    wl_template_defaults(spec);
 }
 
 static void add_label_if_missing(cJSON *labels, const char *key, const char *value)
@@ -139,8 +109,8 @@ static void add_label_if_missing(cJSON *labels, const char *key, const char *val
  * requires the prefixed uid label. */
 static void generate_selector(cJSON *obj)
 {
-    const char *name = wl_str(wl_get(obj, "metadata"), "name", "");
-    const char *uid = wl_str(wl_get(obj, "metadata"), "uid", "");
+    const char *name = fu_str(fu_get(obj, "metadata"), "name");
+    const char *uid = fu_str(fu_get(obj, "metadata"), "uid");
     cJSON *spec = wl_object(obj, "spec");
     cJSON *labels = wl_object(wl_object(wl_object(spec, "template"), "metadata"), "labels");
     if (labels) {
@@ -161,7 +131,7 @@ static void generate_selector(cJSON *obj)
 static void job_prepare_create(cJSON *obj)
 {
     job_defaults(obj);
-    if (!cJSON_IsTrue(wl_get(spec_of(obj), "manualSelector")))
+    if (!cJSON_IsTrue(fu_get(wl_spec(obj), "manualSelector")))
         generate_selector(obj);
 }
 
@@ -186,9 +156,7 @@ static void validate_domain_prefixed_path(const char *field, const char *s, stru
     CK_AUTOFREE char *host = ck_xstrndup(s, (size_t)(slash - s));
     struct ck_errlist l = CK_ERRLIST_INIT;
     ck_is_dns1123_subdomain(host, &l);
-    for (size_t i = 0; i < l.n; i++)
-        fe_add_str(e, FE_INVALID, field, host, "%s", l.items[i]);
-    ck_errlist_free(&l);
+    fu_add_msgs(e, field, host, &l);
     const char *path = slash + 1;
     if (strspn(path, HTTP_PATH_CHARS) != strlen(path))
         fe_add_str(e, FE_INVALID, field, path,
@@ -200,12 +168,12 @@ static void validate_domain_prefixed_path(const char *field, const char *s, stru
 static bool has_container(const cJSON *spec, const char *name)
 {
     const char *lists[] = {"containers", "initContainers"};
-    const cJSON *ps = wl_get(wl_get(spec, "template"), "spec");
+    const cJSON *ps = fu_get(fu_get(spec, "template"), "spec");
     for (size_t i = 0; i < 2; i++) {
         const cJSON *c;
-        cJSON_ArrayForEach(c, wl_get(ps, lists[i]))
+        cJSON_ArrayForEach(c, fu_get(ps, lists[i]))
         {
-            if (!strcmp(wl_str(c, "name", ""), name))
+            if (!strcmp(fu_str(c, "name"), name))
                 return true;
         }
     }
@@ -217,22 +185,23 @@ static void validate_on_exit_codes(const cJSON *spec, const cJSON *oe, const cha
 {
     static const char *const OPS[] = {"In", "NotIn", NULL};
     CK_AUTOFREE char *op_path = at(base, "operator");
-    const char *op = wl_str(oe, "operator", "");
+    const char *op = fu_str(oe, "operator");
     if (!op[0])
         fe_add(e, FE_REQUIRED, op_path, NULL, "valid values: [\"In\" \"NotIn\"]");
-    else if (!str_in(op, OPS))
+    else if (!fu_in_list(OPS, op))
         fe_not_supported(e, op_path, op, OPS);
-    const cJSON *cn = wl_get(oe, "containerName");
+    const cJSON *cn = fu_get(oe, "containerName");
     if (cJSON_IsString(cn) && !has_container(spec, cn->valuestring)) {
         CK_AUTOFREE char *p = at(base, "containerName");
         fe_add_str(e, FE_INVALID, p, cn->valuestring,
                    "must be one of the container or initContainer names in the pod template");
     }
     CK_AUTOFREE char *vpath = at(base, "values");
-    const cJSON *values = wl_get(oe, "values");
+    const cJSON *values = fu_get(oe, "values");
     int n = cJSON_IsArray(values) ? cJSON_GetArraySize(values) : 0;
     if (n == 0)
-        add_go(e, FE_INVALID, vpath, wl_go_int32_slice, values, "at least one value is required");
+        fu_add_go(e, FE_INVALID, vpath, wl_go_int32_slice, values,
+                  "at least one value is required");
     else if (n > MAX_EXIT_CODE_VALUES)
         too_many(e, vpath, n, MAX_EXIT_CODE_VALUES);
     bool ordered = true;
@@ -263,7 +232,7 @@ static void validate_on_exit_codes(const cJSON *spec, const cJSON *oe, const cha
         j++;
     }
     if (!ordered)
-        add_go(e, FE_INVALID, vpath, wl_go_int32_slice, values, "must be ordered");
+        fu_add_go(e, FE_INVALID, vpath, wl_go_int32_slice, values, "must be ordered");
 }
 
 static void validate_on_pod_conditions(const cJSON *conds, const char *base, struct field_errors *e)
@@ -278,16 +247,14 @@ static void validate_on_pod_conditions(const cJSON *conds, const char *base, str
     {
         CK_AUTOFREE char *tpath = ck_xasprintf("%s[%d].type", base, j);
         CK_AUTOFREE char *spath = ck_xasprintf("%s[%d].status", base, j);
-        const char *type = wl_str(pat, "type", "");
+        const char *type = fu_str(pat, "type");
         struct ck_errlist l = CK_ERRLIST_INIT;
         ck_is_qualified_name(type, &l);
-        for (size_t i = 0; i < l.n; i++)
-            fe_add_str(e, FE_INVALID, tpath, type, "%s", l.items[i]);
-        ck_errlist_free(&l);
-        const char *status = wl_str(pat, "status", "");
+        fu_add_msgs(e, tpath, type, &l);
+        const char *status = fu_str(pat, "status");
         if (!status[0])
             fe_add(e, FE_REQUIRED, spath, NULL, "valid values: [\"False\" \"True\" \"Unknown\"]");
-        else if (!str_in(status, STATUSES))
+        else if (!fu_in_list(STATUSES, status))
             fe_not_supported(e, spath, status, STATUSES);
         j++;
     }
@@ -296,7 +263,7 @@ static void validate_on_pod_conditions(const cJSON *conds, const char *base, str
 static void validate_pod_failure_policy(const cJSON *spec, const char *base, struct field_errors *e)
 {
     static const char *const ACTIONS[] = {"Count", "FailIndex", "FailJob", "Ignore", NULL};
-    const cJSON *rules = wl_get(wl_get(spec, "podFailurePolicy"), "rules");
+    const cJSON *rules = fu_get(fu_get(spec, "podFailurePolicy"), "rules");
     CK_AUTOFREE char *rules_path = at(base, "rules");
     int n = cJSON_IsArray(rules) ? cJSON_GetArraySize(rules) : 0;
     if (n > MAX_POD_FAILURE_POLICY_RULES)
@@ -308,17 +275,17 @@ static void validate_pod_failure_policy(const cJSON *spec, const char *base, str
     {
         CK_AUTOFREE char *rp = ck_xasprintf("%s[%d]", rules_path, i++);
         CK_AUTOFREE char *ap = at(rp, "action");
-        const char *action = wl_str(rule, "action", "");
+        const char *action = fu_str(rule, "action");
         if (!action[0])
             fe_add(e, FE_REQUIRED, ap, NULL,
                    "valid values: [\"Count\" \"FailIndex\" \"FailJob\" \"Ignore\"]");
         else if (!strcmp(action, "FailIndex")) {
-            if (!wl_get(spec, "backoffLimitPerIndex"))
+            if (!fu_get(spec, "backoffLimitPerIndex"))
                 fe_add_str(e, FE_INVALID, ap, action,
                            "requires the backoffLimitPerIndex to be set");
-        } else if (!str_in(action, ACTIONS))
+        } else if (!fu_in_list(ACTIONS, action))
             fe_not_supported(e, ap, action, ACTIONS);
-        const cJSON *oe = wl_get(rule, "onExitCodes"), *opc = wl_get(rule, "onPodConditions");
+        const cJSON *oe = fu_get(rule, "onExitCodes"), *opc = fu_get(rule, "onPodConditions");
         bool has_conds = cJSON_GetArraySize(opc) > 0;
         if (oe) {
             CK_AUTOFREE char *p = at(rp, "onExitCodes");
@@ -418,7 +385,7 @@ static int parse_indexes(const char *s, int64_t completions, int64_t *total, cha
 
 static void validate_success_policy(const cJSON *spec, const char *base, struct field_errors *e)
 {
-    const cJSON *rules = wl_get(wl_get(spec, "successPolicy"), "rules");
+    const cJSON *rules = fu_get(fu_get(spec, "successPolicy"), "rules");
     CK_AUTOFREE char *rules_path = at(base, "rules");
     int n = cJSON_IsArray(rules) ? cJSON_GetArraySize(rules) : 0;
     if (n == 0)
@@ -427,14 +394,14 @@ static void validate_success_policy(const cJSON *spec, const char *base, struct 
     if (n > MAX_SUCCESS_POLICY_RULES)
         too_many(e, rules_path, n, MAX_SUCCESS_POLICY_RULES);
     int64_t completions;
-    bool have_completions = wl_int32(wl_get(spec, "completions"), &completions) > 0;
+    bool have_completions = wl_int32(fu_get(spec, "completions"), &completions) > 0;
     int i = 0;
     const cJSON *rule;
     const cJSON *list = n ? rules : NULL;
     cJSON_ArrayForEach(rule, list)
     {
         CK_AUTOFREE char *rp = ck_xasprintf("%s[%d]", rules_path, i++);
-        const cJSON *sc = wl_get(rule, "succeededCount"), *si = wl_get(rule, "succeededIndexes");
+        const cJSON *sc = fu_get(rule, "succeededCount"), *si = fu_get(rule, "succeededIndexes");
         if (!sc && !si)
             fe_add(e, FE_REQUIRED, rp, NULL,
                    "at least one of succeededCount or succeededIndexes must be specified");
@@ -478,18 +445,18 @@ static void validate_job_spec(const cJSON *spec, const char *base, struct field_
     static const char *const INT32_FIELDS[] = {"parallelism", "completions", NULL};
     for (size_t i = 0; INT32_FIELDS[i]; i++) {
         CK_AUTOFREE char *p = at(base, INT32_FIELDS[i]);
-        wl_nonnegative(wl_get(spec, INT32_FIELDS[i]), p, e);
+        wl_nonnegative(fu_get(spec, INT32_FIELDS[i]), p, e);
     }
     CK_AUTOFREE char *ads = at(base, "activeDeadlineSeconds");
-    wl_nonnegative64(wl_get(spec, "activeDeadlineSeconds"), ads, e);
+    wl_nonnegative64(fu_get(spec, "activeDeadlineSeconds"), ads, e);
     static const char *const MORE[] = {"backoffLimit", "ttlSecondsAfterFinished",
                                        "backoffLimitPerIndex", NULL};
     for (size_t i = 0; MORE[i]; i++) {
         CK_AUTOFREE char *p = at(base, MORE[i]);
-        wl_nonnegative(wl_get(spec, MORE[i]), p, e);
+        wl_nonnegative(fu_get(spec, MORE[i]), p, e);
     }
-    const cJSON *blpi = wl_get(spec, "backoffLimitPerIndex"),
-                *mfi = wl_get(spec, "maxFailedIndexes");
+    const cJSON *blpi = fu_get(spec, "backoffLimitPerIndex"),
+                *mfi = fu_get(spec, "maxFailedIndexes");
     CK_AUTOFREE char *blpi_path = at(base, "backoffLimitPerIndex");
     CK_AUTOFREE char *mfi_path = at(base, "maxFailedIndexes");
     if (mfi) {
@@ -497,7 +464,7 @@ static void validate_job_spec(const cJSON *spec, const char *base, struct field_
         if (!blpi)
             fe_add(e, FE_REQUIRED, blpi_path, NULL, "when maxFailedIndexes is specified");
     }
-    const cJSON *mb = wl_get(spec, "managedBy");
+    const cJSON *mb = fu_get(spec, "managedBy");
     if (mb) {
         CK_AUTOFREE char *p = at(base, "managedBy");
         const char *s = cJSON_IsString(mb) ? mb->valuestring : "";
@@ -505,25 +472,25 @@ static void validate_job_spec(const cJSON *spec, const char *base, struct field_
         if (strlen(s) > MAX_MANAGED_BY_LENGTH)
             fe_add(e, FE_TOO_LONG, p, NULL, "may not be longer than %d", MAX_MANAGED_BY_LENGTH);
     }
-    const cJSON *cm = wl_get(spec, "completionMode");
-    const char *mode = wl_str(spec, "completionMode", "");
+    const cJSON *cm = fu_get(spec, "completionMode");
+    const char *mode = fu_str(spec, "completionMode");
     bool indexed = !strcmp(mode, "Indexed");
     int64_t completions = -1, parallelism = -1, maxf = -1;
-    bool have_c = wl_int32(wl_get(spec, "completions"), &completions) > 0;
-    bool have_p = wl_int32(wl_get(spec, "parallelism"), &parallelism) > 0;
+    bool have_c = wl_int32(fu_get(spec, "completions"), &completions) > 0;
+    bool have_p = wl_int32(fu_get(spec, "parallelism"), &parallelism) > 0;
     bool have_m = wl_int32(mfi, &maxf) > 0;
     CK_AUTOFREE char *par_path = at(base, "parallelism");
     if (cm) {
         CK_AUTOFREE char *p = at(base, "completionMode");
-        if (!str_in(mode, MODES))
+        if (!fu_in_list(MODES, mode))
             fe_not_supported(e, p, mode, MODES);
         if (indexed) {
-            if (!wl_get(spec, "completions")) {
+            if (!fu_get(spec, "completions")) {
                 CK_AUTOFREE char *cp = at(base, "completions");
                 fe_add(e, FE_REQUIRED, cp, NULL, "when completion mode is Indexed");
             }
             if (have_p && parallelism > MAX_INDEXED_PARALLELISM)
-                fe_add(e, FE_INVALID, par_path, wl_get(spec, "parallelism"),
+                fe_add(e, FE_INVALID, par_path, fu_get(spec, "parallelism"),
                        "must be less than or equal to %d when completion mode is Indexed",
                        MAX_INDEXED_PARALLELISM);
             if (have_c && have_m && maxf > completions)
@@ -537,7 +504,7 @@ static void validate_job_spec(const cJSON *spec, const char *base, struct field_
                            "must be specified when completions is above %d",
                            COMPLETIONS_SOFT_LIMIT);
                 if (have_p && parallelism > PARALLELISM_LIMIT_HIGH_COMPLETIONS)
-                    fe_add(e, FE_INVALID, par_path, wl_get(spec, "parallelism"),
+                    fe_add(e, FE_INVALID, par_path, fu_get(spec, "parallelism"),
                            "must be less than or equal to %d when completions are above %d and "
                            "used with backoff limit per index",
                            PARALLELISM_LIMIT_HIGH_COMPLETIONS, COMPLETIONS_SOFT_LIMIT);
@@ -555,12 +522,12 @@ static void validate_job_spec(const cJSON *spec, const char *base, struct field_
         if (mfi)
             fe_add(e, FE_INVALID, mfi_path, mfi, "requires indexed completion mode");
     }
-    const cJSON *pfp = wl_get(spec, "podFailurePolicy");
+    const cJSON *pfp = fu_get(spec, "podFailurePolicy");
     if (pfp) {
         CK_AUTOFREE char *p = at(base, "podFailurePolicy");
         validate_pod_failure_policy(spec, p, e);
     }
-    const cJSON *sp = wl_get(spec, "successPolicy");
+    const cJSON *sp = fu_get(spec, "successPolicy");
     if (sp) {
         CK_AUTOFREE char *p = at(base, "successPolicy");
         if (!indexed)
@@ -568,32 +535,26 @@ static void validate_job_spec(const cJSON *spec, const char *base, struct field_
         else
             validate_success_policy(spec, p, e);
     }
-    const cJSON *prp = wl_get(spec, "podReplacementPolicy");
+    const cJSON *prp = fu_get(spec, "podReplacementPolicy");
     if (prp) {
         CK_AUTOFREE char *p = at(base, "podReplacementPolicy");
         const char *s = cJSON_IsString(prp) ? prp->valuestring : "";
         if (pfp) {
             if (strcmp(s, "Failed"))
                 fe_not_supported(e, p, s, PRP_FAILED);
-        } else if (!str_in(s, PRP_ALL)) {
+        } else if (!fu_in_list(PRP_ALL, s)) {
             fe_not_supported(e, p, s, PRP_ALL);
         }
     }
-    const cJSON *tmpl = wl_get(spec, "template");
+    const cJSON *tmpl = fu_get(spec, "template");
     CK_AUTOFREE char *tpath = at(base, "template");
-    if (cJSON_IsObject(tmpl)) {
-        podtemplate_validate(tmpl, tpath, e);
-    } else {
-        cJSON *empty = cJSON_CreateObject();
-        podtemplate_validate(empty, tpath, e);
-        cJSON_Delete(empty);
-    }
+    podtemplate_validate(tmpl, tpath, e); /* a missing template is validated as empty */
     /* the pod defaults make an unset restartPolicy "Always", so both mean "not set" here */
     CK_AUTOFREE char *rp_path = at(base, "template.spec.restartPolicy");
-    const char *rp = wl_str(wl_get(tmpl, "spec"), "restartPolicy", "");
+    const char *rp = fu_str(fu_get(tmpl, "spec"), "restartPolicy");
     if (!rp[0] || !strcmp(rp, "Always"))
         fe_add(e, FE_REQUIRED, rp_path, NULL, "valid values: \"OnFailure\", \"Never\"");
-    else if (!str_in(rp, JOB_RESTART))
+    else if (!fu_in_list(JOB_RESTART, rp))
         fe_not_supported(e, rp_path, rp, JOB_RESTART);
     else if (pfp && strcmp(rp, "Never"))
         fe_add_str(e, FE_INVALID, rp_path, rp,
@@ -610,22 +571,22 @@ static void require_label(const cJSON *labels, const char *key, const char *expe
         fe_add(e, FE_REQUIRED, p, NULL, "must be '%s'", expected);
     } else if (!cJSON_IsString(v) || strcmp(v->valuestring, expected)) {
         CK_AUTOFREE char *d = ck_xasprintf("must be '%s'", expected);
-        add_go(e, FE_INVALID, p, wl_go_string_map, labels, d);
+        fu_add_go(e, FE_INVALID, p, fu_go_string_map, labels, d);
     }
 }
 
 /* validateGeneratedSelector: a generated selector must still be what was generated. */
 static void validate_generated_selector(const cJSON *obj, bool prefixed, struct field_errors *e)
 {
-    const cJSON *spec = spec_of(obj);
-    const cJSON *sel = wl_get(spec, "selector");
-    if (cJSON_IsTrue(wl_get(spec, "manualSelector")) || !sel)
+    const cJSON *spec = wl_spec(obj);
+    const cJSON *sel = fu_get(spec, "selector");
+    if (cJSON_IsTrue(fu_get(spec, "manualSelector")) || !sel)
         return;
-    const char *name = wl_str(wl_get(obj, "metadata"), "name", "");
-    const char *uid = wl_str(wl_get(obj, "metadata"), "uid", "");
+    const char *name = fu_str(fu_get(obj, "metadata"), "name");
+    const char *uid = fu_str(fu_get(obj, "metadata"), "uid");
     if (!uid[0])
         fe_add(e, FE_REQUIRED, "metadata.uid", NULL, NULL);
-    const cJSON *labels = template_labels(wl_get(spec, "template"));
+    const cJSON *labels = wl_template_labels(fu_get(spec, "template"));
     require_label(labels, LEGACY_UID_LABEL, uid, e);
     require_label(labels, LEGACY_NAME_LABEL, name, e);
     cJSON *expected = cJSON_CreateObject();
@@ -638,32 +599,31 @@ static void validate_generated_selector(const cJSON *obj, bool prefixed, struct 
     cJSON_AddStringToObject(expected, LEGACY_UID_LABEL, uid);
     cJSON_AddStringToObject(expected, LEGACY_NAME_LABEL, name);
     if (wl_selector_match(sel, expected) == WL_SEL_NO_MATCH)
-        add_go(e, FE_INVALID, "spec.selector", wl_go_label_selector, sel,
-               "`selector` not auto-generated");
+        fu_add_go(e, FE_INVALID, "spec.selector", wl_go_label_selector, sel,
+                  "`selector` not auto-generated");
     cJSON_Delete(expected);
 }
 
 static void job_validate(const cJSON *obj, struct field_errors *e)
 {
-    if (!wl_check_object(wl_get(obj, "spec"), "spec", e))
+    if (!wl_check_object(fu_get(obj, "spec"), "spec", e))
         return;
-    const cJSON *spec = spec_of(obj);
+    const cJSON *spec = wl_spec(obj);
     validate_generated_selector(obj, true, e);
     validate_job_spec(spec, "spec", e);
-    const cJSON *sel = wl_get(spec, "selector");
+    const cJSON *sel = fu_get(spec, "selector");
     if (!sel)
         fe_add(e, FE_REQUIRED, "spec.selector", NULL, NULL);
     else
         wl_validate_label_selector(sel, "spec.selector", false, e);
-    const cJSON *tmpl = wl_get(spec, "template");
-    if (wl_selector_match(sel, template_labels(tmpl)) == WL_SEL_NO_MATCH)
-        add_go(e, FE_INVALID, "spec.template.metadata.labels", wl_go_string_map,
-               template_labels(tmpl), "`selector` does not match template `labels`");
+    const cJSON *tmpl = fu_get(spec, "template");
+    if (wl_selector_match(sel, wl_template_labels(tmpl)) == WL_SEL_NO_MATCH)
+        wl_selector_mismatch(tmpl, "spec.template.metadata.labels", e);
     /* Indexed pods are named <job>-<index>: the last one must still be a DNS label */
     int64_t completions;
-    if (!strcmp(wl_str(spec, "completionMode", ""), "Indexed") &&
-        wl_int32(wl_get(spec, "completions"), &completions) > 0 && completions > 0) {
-        const char *name = wl_str(wl_get(obj, "metadata"), "name", "");
+    if (!strcmp(fu_str(spec, "completionMode"), "Indexed") &&
+        wl_int32(fu_get(spec, "completions"), &completions) > 0 && completions > 0) {
+        const char *name = fu_str(fu_get(obj, "metadata"), "name");
         CK_AUTOFREE char *host = ck_xasprintf("%s-%lld", name, (long long)(completions - 1));
         if (ck_is_dns1123_label(host, NULL))
             fe_add_str(e, FE_INVALID, "metadata.name", name,
@@ -678,21 +638,21 @@ static cJSON *template_with_mutable_directives(const cJSON *old_tmpl, const cJSO
 {
     cJSON *t = cJSON_IsObject(old_tmpl) ? ck_json_dup(old_tmpl) : cJSON_CreateObject();
     cJSON *ts = wl_object(t, "spec"), *tm = wl_object(t, "metadata");
-    const cJSON *ns = wl_get(new_tmpl, "spec"), *nm = wl_get(new_tmpl, "metadata");
+    const cJSON *ns = fu_get(new_tmpl, "spec"), *nm = fu_get(new_tmpl, "metadata");
     static const char *const SPEC_FIELDS[] = {"nodeSelector", "tolerations", "schedulingGates",
                                               NULL};
     static const char *const META_FIELDS[] = {"labels", "annotations", NULL};
     for (size_t i = 0; ts && SPEC_FIELDS[i]; i++) {
         cJSON_DeleteItemFromObjectCaseSensitive(ts, SPEC_FIELDS[i]);
-        if (wl_get(ns, SPEC_FIELDS[i]))
-            cJSON_AddItemToObject(ts, SPEC_FIELDS[i], ck_json_dup(wl_get(ns, SPEC_FIELDS[i])));
+        if (fu_get(ns, SPEC_FIELDS[i]))
+            cJSON_AddItemToObject(ts, SPEC_FIELDS[i], ck_json_dup(fu_get(ns, SPEC_FIELDS[i])));
     }
     for (size_t i = 0; tm && META_FIELDS[i]; i++) {
         cJSON_DeleteItemFromObjectCaseSensitive(tm, META_FIELDS[i]);
-        if (wl_get(nm, META_FIELDS[i]))
-            cJSON_AddItemToObject(tm, META_FIELDS[i], ck_json_dup(wl_get(nm, META_FIELDS[i])));
+        if (fu_get(nm, META_FIELDS[i]))
+            cJSON_AddItemToObject(tm, META_FIELDS[i], ck_json_dup(fu_get(nm, META_FIELDS[i])));
     }
-    const cJSON *node = wl_get(wl_get(ns, "affinity"), "nodeAffinity");
+    const cJSON *node = fu_get(fu_get(ns, "affinity"), "nodeAffinity");
     cJSON *aff = ts ? cJSON_GetObjectItemCaseSensitive(ts, "affinity") : NULL;
     if (cJSON_IsObject(aff)) {
         cJSON_DeleteItemFromObjectCaseSensitive(aff, "nodeAffinity");
@@ -707,21 +667,21 @@ static cJSON *template_with_mutable_directives(const cJSON *old_tmpl, const cJSO
 
 static void job_validate_update(const cJSON *obj, const cJSON *old, struct field_errors *e)
 {
-    const cJSON *spec = spec_of(obj), *ospec = spec_of(old);
-    const cJSON *c = wl_get(spec, "completions"), *oc = wl_get(ospec, "completions");
-    if (strcmp(wl_str(spec, "completionMode", ""), "Indexed")) {
+    const cJSON *spec = wl_spec(obj), *ospec = wl_spec(old);
+    const cJSON *c = fu_get(spec, "completions"), *oc = fu_get(ospec, "completions");
+    if (strcmp(fu_str(spec, "completionMode"), "Indexed")) {
         wl_immutable(c, oc, "spec.completions", NULL, e);
     } else if (c && !wl_semantic_equal(c, oc)) {
         /* elastic Indexed Jobs (GA in 1.31) scale completions with parallelism */
-        if (int_or(c, -1) != int_or(wl_get(spec, "parallelism"), -2))
+        if (int_or(c, -1) != int_or(fu_get(spec, "parallelism"), -2))
             fe_add(e, FE_INVALID, "spec.completions", c,
                    "can only be modified in tandem with spec.parallelism");
     }
-    wl_immutable(wl_get(spec, "selector"), wl_get(ospec, "selector"), "spec.selector",
+    wl_immutable(fu_get(spec, "selector"), fu_get(ospec, "selector"), "spec.selector",
                  wl_go_label_selector, e);
-    const cJSON *tmpl = wl_get(spec, "template"), *otmpl = wl_get(ospec, "template");
+    const cJSON *tmpl = fu_get(spec, "template"), *otmpl = fu_get(ospec, "template");
     bool mutable_sched =
-        cJSON_IsTrue(wl_get(ospec, "suspend")) && !wl_get(wl_get(old, "status"), "startTime");
+        cJSON_IsTrue(fu_get(ospec, "suspend")) && !fu_get(fu_get(old, "status"), "startTime");
     if (mutable_sched) {
         cJSON *t = template_with_mutable_directives(otmpl, tmpl);
         wl_immutable(tmpl, t, "spec.template", NULL, e);
@@ -734,7 +694,7 @@ static void job_validate_update(const cJSON *obj, const cJSON *old, struct field
                                             "successPolicy",        NULL};
     for (size_t i = 0; IMMUTABLE[i]; i++) {
         CK_AUTOFREE char *p = at("spec", IMMUTABLE[i]);
-        wl_immutable(wl_get(spec, IMMUTABLE[i]), wl_get(ospec, IMMUTABLE[i]), p, NULL, e);
+        wl_immutable(fu_get(spec, IMMUTABLE[i]), fu_get(ospec, IMMUTABLE[i]), p, NULL, e);
     }
 }
 
@@ -755,16 +715,14 @@ static void cronjob_defaults(cJSON *obj)
     cJSON *spec = wl_object(obj, "spec");
     if (!spec)
         return;
-    wl_default_str(spec, "concurrencyPolicy", "Allow");
-    wl_default(spec, "suspend", cJSON_CreateFalse());
-    wl_default(spec, "successfulJobsHistoryLimit", ck_json_new_int64(3));
-    wl_default(spec, "failedJobsHistoryLimit", ck_json_new_int64(1));
+    fu_default_str(spec, "concurrencyPolicy", "Allow");
+    fu_default(spec, "suspend", cJSON_CreateFalse());
+    fu_default(spec, "successfulJobsHistoryLimit", ck_json_new_int64(3));
+    fu_default(spec, "failedJobsHistoryLimit", ck_json_new_int64(1));
     /* the job template is no Job: only its pod template and failure policy get defaults */
     cJSON *js = wl_object(wl_object(spec, "jobTemplate"), "spec");
     pod_failure_policy_defaults(js);
-    cJSON *tmpl = wl_object(js, "template");
-    if (tmpl)
-        podtemplate_defaults(tmpl);
+    wl_template_defaults(js);
 }
 
 #define TZ_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_+"
@@ -813,10 +771,10 @@ static void validate_time_zone(const cJSON *tz, struct field_errors *e)
 static void cronjob_validate(const cJSON *obj, struct field_errors *e)
 {
     static const char *const POLICIES[] = {"Allow", "Forbid", "Replace", NULL};
-    if (!wl_check_object(wl_get(obj, "spec"), "spec", e))
+    if (!wl_check_object(fu_get(obj, "spec"), "spec", e))
         return;
-    const cJSON *spec = spec_of(obj);
-    const char *sched = wl_str(spec, "schedule", "");
+    const cJSON *spec = wl_spec(obj);
+    const char *sched = fu_str(spec, "schedule");
     if (!sched[0]) {
         fe_add(e, FE_REQUIRED, "spec.schedule", NULL, NULL);
     } else {
@@ -831,30 +789,27 @@ static void cronjob_validate(const cJSON *obj, struct field_errors *e)
             fe_add_str(e, FE_INVALID, "spec.schedule", sched,
                        "cannot use TZ or CRON_TZ in schedule, use timeZone field instead");
     }
-    wl_nonnegative64(wl_get(spec, "startingDeadlineSeconds"), "spec.startingDeadlineSeconds", e);
-    validate_time_zone(wl_get(spec, "timeZone"), e);
-    const char *cp = wl_str(spec, "concurrencyPolicy", "");
-    if (!cp[0])
-        fe_add(e, FE_REQUIRED, "spec.concurrencyPolicy", NULL, NULL);
-    else if (!str_in(cp, POLICIES))
-        fe_not_supported(e, "spec.concurrencyPolicy", cp, POLICIES);
+    wl_nonnegative64(fu_get(spec, "startingDeadlineSeconds"), "spec.startingDeadlineSeconds", e);
+    validate_time_zone(fu_get(spec, "timeZone"), e);
+    const char *cp = fu_str(spec, "concurrencyPolicy");
+    fu_check_enum(e, "spec.concurrencyPolicy", cp, POLICIES);
 
     /* ValidateJobTemplateSpec */
-    const cJSON *js = wl_get(wl_get(spec, "jobTemplate"), "spec");
+    const cJSON *js = fu_get(fu_get(spec, "jobTemplate"), "spec");
     validate_job_spec(cJSON_IsObject(js) ? js : NULL, "spec.jobTemplate.spec", e);
-    if (wl_get(js, "selector"))
-        add_go(e, FE_INVALID, "spec.jobTemplate.spec.selector", wl_go_label_selector,
-               wl_get(js, "selector"), "`selector` will be auto-generated");
-    if (cJSON_IsTrue(wl_get(js, "manualSelector"))) {
+    if (fu_get(js, "selector"))
+        fu_add_go(e, FE_INVALID, "spec.jobTemplate.spec.selector", wl_go_label_selector,
+                  fu_get(js, "selector"), "`selector` will be auto-generated");
+    if (cJSON_IsTrue(fu_get(js, "manualSelector"))) {
         cJSON *t = cJSON_CreateTrue();
         fe_add(e, FE_NOT_SUPPORTED, "spec.jobTemplate.spec.manualSelector", t,
                "supported values: \"nil\", \"false\"");
         cJSON_Delete(t);
     }
-    wl_nonnegative(wl_get(spec, "successfulJobsHistoryLimit"), "spec.successfulJobsHistoryLimit",
+    wl_nonnegative(fu_get(spec, "successfulJobsHistoryLimit"), "spec.successfulJobsHistoryLimit",
                    e);
-    wl_nonnegative(wl_get(spec, "failedJobsHistoryLimit"), "spec.failedJobsHistoryLimit", e);
-    const char *name = wl_str(wl_get(obj, "metadata"), "name", "");
+    wl_nonnegative(fu_get(spec, "failedJobsHistoryLimit"), "spec.failedJobsHistoryLimit", e);
+    const char *name = fu_str(fu_get(obj, "metadata"), "name");
     if (strlen(name) > MAX_CRONJOB_NAME_LENGTH)
         fe_add_str(e, FE_INVALID, "metadata.name", name, "must be no more than %d characters",
                    MAX_CRONJOB_NAME_LENGTH);

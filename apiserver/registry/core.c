@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "encoding.h"
+#include "fieldutil.h"
 #include "graceful.h"
 #include "json.h"
 #include "kinds.h"
@@ -19,29 +20,11 @@
 #define MAX_DATA_SIZE (1024 * 1024)
 #define IMMUTABLE_MSG "field is immutable when `immutable` is set"
 
-static bool in_list(const char *const *list, const char *s)
-{
-    for (size_t i = 0; list[i]; i++)
-        if (!strcmp(list[i], s))
-            return true;
-    return false;
-}
-
-static cJSON *ensure_object(cJSON *o, const char *key)
-{
-    cJSON *v = ps_get(o, key);
-    if (!cJSON_IsObject(v)) {
-        v = cJSON_CreateObject();
-        ps_put(o, key, v);
-    }
-    return v;
-}
-
 /* "<value>: field is immutable" on field when the members differ (Go semantics). */
 static void immutable(const cJSON *obj, const cJSON *old, const char *key, const char *field,
                       struct field_errors *e)
 {
-    const cJSON *a = ps_get(obj, key), *b = ps_get(old, key);
+    const cJSON *a = fu_get(obj, key), *b = fu_get(old, key);
     if (podspec_go_equal(a, b))
         return;
     if (cJSON_IsString(a) || !a)
@@ -58,12 +41,12 @@ static const char *const NAMESPACE_FIELDS[] = {"status.phase", NULL};
  * label always equals the name. */
 static void namespace_defaults(cJSON *ns)
 {
-    const char *name = ps_str(ps_get(ns, "metadata"), "name");
+    const char *name = fu_str(fu_get(ns, "metadata"), "name");
     if (!cJSON_IsObject(ns) || !name[0])
         return;
     CK_AUTOFREE char *copy = ck_xstrdup(name);
-    cJSON *labels = ensure_object(ensure_object(ns, "metadata"), "labels");
-    ps_put(labels, "kubernetes.io/metadata.name", cJSON_CreateString(copy));
+    cJSON *labels = fu_ensure_object(fu_ensure_object(ns, "metadata"), "labels");
+    fu_put(labels, "kubernetes.io/metadata.name", cJSON_CreateString(copy));
 }
 
 /* PrepareForCreate: phase Active and the "kubernetes" finalizer. */
@@ -71,12 +54,12 @@ static void namespace_prepare_create(cJSON *ns)
 {
     cJSON *status = cJSON_CreateObject();
     cJSON_AddStringToObject(status, "phase", "Active");
-    ps_put(ns, "status", status);
-    cJSON *spec = ensure_object(ns, "spec");
-    cJSON *fin = ps_get(spec, "finalizers");
+    fu_put(ns, "status", status);
+    cJSON *spec = fu_ensure_object(ns, "spec");
+    cJSON *fin = fu_get(spec, "finalizers");
     if (!cJSON_IsArray(fin)) {
         fin = cJSON_CreateArray();
-        ps_put(spec, "finalizers", fin);
+        fu_put(spec, "finalizers", fin);
     }
     const cJSON *f;
     cJSON_ArrayForEach(f, fin)
@@ -90,10 +73,10 @@ static void namespace_prepare_create(cJSON *ns)
 /* PrepareForUpdate: spec.finalizers change only through /finalize. */
 static void namespace_prepare_update(cJSON *ns, const cJSON *old)
 {
-    const cJSON *of = ps_get(ps_get(old, "spec"), "finalizers");
-    cJSON *spec = ps_get(ns, "spec");
+    const cJSON *of = fu_get(fu_get(old, "spec"), "finalizers");
+    cJSON *spec = fu_get(ns, "spec");
     if (of)
-        ps_put(ensure_object(ns, "spec"), "finalizers", cJSON_Duplicate(of, 1));
+        fu_put(fu_ensure_object(ns, "spec"), "finalizers", cJSON_Duplicate(of, 1));
     else if (cJSON_IsObject(spec))
         cJSON_DeleteItemFromObjectCaseSensitive(spec, "finalizers");
 }
@@ -102,8 +85,8 @@ static void namespace_prepare_update(cJSON *ns, const cJSON *old)
 static void finalizer_name(const char *name, const char *field, struct field_errors *e)
 {
     static const char *const STANDARD[] = {"kubernetes", "orphan", "foregroundDeletion", NULL};
-    ps_check(e, field, name, ck_is_qualified_name);
-    if (!strchr(name, '/') && !in_list(STANDARD, name))
+    fu_check(e, field, name, ck_is_qualified_name);
+    if (!strchr(name, '/') && !fu_in_list(STANDARD, name))
         fe_add_str(e, FE_INVALID, field, name,
                    "name is neither a standard finalizer name nor is it fully qualified");
 }
@@ -111,17 +94,17 @@ static void finalizer_name(const char *name, const char *field, struct field_err
 static void namespace_validate(const cJSON *ns, struct field_errors *e)
 {
     const cJSON *f;
-    cJSON_ArrayForEach(f, ps_get(ps_get(ns, "spec"), "finalizers"))
+    cJSON_ArrayForEach(f, fu_get(fu_get(ns, "spec"), "finalizers"))
         finalizer_name(cJSON_IsString(f) ? f->valuestring : "", "spec.finalizers", e);
 }
 
 /* ValidateNamespaceStatusUpdate, for updates that change the status. */
 static void namespace_validate_update(const cJSON *ns, const cJSON *old, struct field_errors *e)
 {
-    if (podspec_go_equal(ps_get(ns, "status"), ps_get(old, "status")))
+    if (podspec_go_equal(fu_get(ns, "status"), fu_get(old, "status")))
         return;
-    const char *phase = ps_str(ps_get(ns, "status"), "phase");
-    if (!ps_str(ps_get(ns, "metadata"), "deletionTimestamp")[0]) {
+    const char *phase = fu_str(fu_get(ns, "status"), "phase");
+    if (!fu_str(fu_get(ns, "metadata"), "deletionTimestamp")[0]) {
         if (strcmp(phase, "Active"))
             fe_add_str(e, FE_INVALID, "status.Phase", phase,
                        "may only be 'Active' if `deletionTimestamp` is empty");
@@ -151,38 +134,38 @@ static const char *const NODE_FIELDS[] = {"spec.unschedulable", NULL};
 /* SetDefaults_NodeStatus and the v1 conversion of podCIDR <-> podCIDRs. */
 static void node_defaults(cJSON *node)
 {
-    cJSON *spec = ps_get(node, "spec");
+    cJSON *spec = fu_get(node, "spec");
     if (cJSON_IsObject(spec)) {
-        const char *cidr = ps_str(spec, "podCIDR");
-        const cJSON *cidrs = ps_get(spec, "podCIDRs");
+        const char *cidr = fu_str(spec, "podCIDR");
+        const cJSON *cidrs = fu_get(spec, "podCIDRs");
         if (cidr[0] && cJSON_GetArraySize(cidrs) == 0) {
             cJSON *arr = cJSON_CreateArray();
             cJSON_AddItemToArray(arr, cJSON_CreateString(cidr));
-            ps_put(spec, "podCIDRs", arr);
+            fu_put(spec, "podCIDRs", arr);
         } else if (!cidr[0] && cJSON_GetArraySize(cidrs) > 0 && cJSON_IsString(cidrs->child)) {
-            ps_put(spec, "podCIDR", cJSON_CreateString(cidrs->child->valuestring));
+            fu_put(spec, "podCIDR", cJSON_CreateString(cidrs->child->valuestring));
         }
     }
-    cJSON *status = ps_get(node, "status");
-    const cJSON *cap = ps_get(status, "capacity");
-    if (cJSON_IsObject(cap) && !ps_get(status, "allocatable"))
-        ps_put(status, "allocatable", cJSON_Duplicate(cap, 1));
-    podspec_resource_list_defaults(ps_get(status, "capacity"));
-    podspec_resource_list_defaults(ps_get(status, "allocatable"));
+    cJSON *status = fu_get(node, "status");
+    const cJSON *cap = fu_get(status, "capacity");
+    if (cJSON_IsObject(cap) && !fu_get(status, "allocatable"))
+        fu_put(status, "allocatable", cJSON_Duplicate(cap, 1));
+    podspec_resource_list_defaults(fu_get(status, "capacity"));
+    podspec_resource_list_defaults(fu_get(status, "allocatable"));
 }
 
 /* PrepareForCreate: nodes may set everything, status included, but the retired dynamic
  * kubelet configuration fields. */
 static void node_prepare_create(cJSON *node)
 {
-    cJSON_DeleteItemFromObjectCaseSensitive(ps_get(node, "spec"), "configSource");
-    cJSON_DeleteItemFromObjectCaseSensitive(ps_get(node, "status"), "config");
+    cJSON_DeleteItemFromObjectCaseSensitive(fu_get(node, "spec"), "configSource");
+    cJSON_DeleteItemFromObjectCaseSensitive(fu_get(node, "status"), "config");
 }
 
 static void node_prepare_update(cJSON *node, const cJSON *old)
 {
-    if (!ps_get(ps_get(old, "spec"), "configSource"))
-        cJSON_DeleteItemFromObjectCaseSensitive(ps_get(node, "spec"), "configSource");
+    if (!fu_get(fu_get(old, "spec"), "configSource"))
+        cJSON_DeleteItemFromObjectCaseSensitive(fu_get(node, "spec"), "configSource");
 }
 
 /* IsValidCIDR as upstream's netutils.ParseCIDRSloppy accepts it. */
@@ -213,19 +196,16 @@ static void node_taints(const cJSON *taints, struct field_errors *e)
         CK_AUTOFREE char *fk = ck_xasprintf("%s.key", base);
         CK_AUTOFREE char *fv = ck_xasprintf("%s.value", base);
         CK_AUTOFREE char *fe_ = ck_xasprintf("%s.effect", base);
-        const char *key = ps_str(t, "key"), *value = ps_str(t, "value");
-        const char *effect = ps_str(t, "effect");
-        ps_check(e, fk, key, ck_is_qualified_name);
+        const char *key = fu_str(t, "key"), *value = fu_str(t, "value");
+        const char *effect = fu_str(t, "effect");
+        fu_check(e, fk, key, ck_is_qualified_name);
         struct ck_errlist l = CK_ERRLIST_INIT;
         if (ck_is_valid_label_value(value, &l)) {
             CK_AUTOFREE char *j = ck_errlist_join(&l, ";");
             fe_add_str(e, FE_INVALID, fv, value, "%s", j);
         }
         ck_errlist_free(&l);
-        if (!effect[0])
-            fe_add(e, FE_REQUIRED, fe_, NULL, NULL);
-        else if (!in_list(EFFECTS, effect))
-            fe_not_supported(e, fe_, effect, EFFECTS);
+        fu_check_enum(e, fe_, effect, EFFECTS);
         CK_AUTOFREE char *k = ck_xasprintf("%s\n%s", effect, key);
         if (cJSON_GetObjectItemCaseSensitive(seen, k)) {
             struct ck_buf b = CK_BUF_INIT;
@@ -236,7 +216,7 @@ static void node_taints(const cJSON *taints, struct field_errors *e)
             ck_buf_puts(&b, ", Effect:");
             ck_buf_put_go_quoted(&b, effect);
             ck_buf_puts(&b, ", TimeAdded:(*v1.Time)(nil)}");
-            ps_err_raw(e, FE_DUPLICATE, base, ck_buf_str(&b),
+            fe_add_raw(e, FE_DUPLICATE, base, ck_buf_str(&b),
                        "taints must be unique by key and effect pair");
             ck_buf_free(&b);
             continue;
@@ -251,7 +231,7 @@ static void node_resources(const cJSON *status, struct field_errors *e)
 {
     static const char *const LISTS[] = {"capacity", "allocatable"};
     for (int l = 0; l < 2; l++) {
-        const cJSON *list = ps_get(status, LISTS[l]);
+        const cJSON *list = fu_get(status, LISTS[l]);
         for (const cJSON *q = cJSON_IsObject(list) ? list->child : NULL; q; q = q->next) {
             CK_AUTOFREE char *f = ck_xasprintf("status.%s.%s", LISTS[l], q->string);
             struct ck_quantity v;
@@ -271,10 +251,10 @@ static void node_resources(const cJSON *status, struct field_errors *e)
 
 static void node_validate(const cJSON *node, struct field_errors *e)
 {
-    const cJSON *spec = ps_get(node, "spec");
-    node_taints(ps_get(spec, "taints"), e);
-    node_resources(ps_get(node, "status"), e);
-    const cJSON *cidrs = ps_get(spec, "podCIDRs");
+    const cJSON *spec = fu_get(node, "spec");
+    node_taints(fu_get(spec, "taints"), e);
+    node_resources(fu_get(node, "status"), e);
+    const cJSON *cidrs = fu_get(spec, "podCIDRs");
     int n = cJSON_GetArraySize(cidrs), i = 0, fams[2] = {0, 0};
     const cJSON *c;
     cJSON_ArrayForEach(c, cidrs)
@@ -290,9 +270,9 @@ static void node_validate(const cJSON *node, struct field_errors *e)
         i++;
     }
     if (n > 1) {
-        CK_AUTOFREE char *v = ps_go_slice("[]string", cidrs);
+        CK_AUTOFREE char *v = fu_go_render(fu_go_string_slice, cidrs);
         if (n > 2 || fams[0] == fams[1] || !fams[0] || !fams[1])
-            ps_err_raw(e, FE_INVALID, "spec.podCIDRs", v,
+            fe_add_raw(e, FE_INVALID, "spec.podCIDRs", v,
                        "may specify no more than one CIDR for each IP family");
         cJSON *seen = cJSON_CreateObject();
         i = 0;
@@ -311,30 +291,30 @@ static void node_validate(const cJSON *node, struct field_errors *e)
     }
 }
 
+/* core.NodeAddress{Type:"InternalIP", Address:"10.0.0.1"} */
+static void go_node_address(struct ck_buf *b, const cJSON *a)
+{
+    static const char *const FIELDS[] = {"Type", "type", "Address", "address", NULL};
+    fu_go_struct(b, "core.NodeAddress", a, FIELDS);
+}
+
 /* ValidateNodeUpdate beyond the create rules. */
 static void node_validate_update(const cJSON *node, const cJSON *old, struct field_errors *e)
 {
-    const cJSON *spec = ps_get(node, "spec"), *ospec = ps_get(old, "spec");
-    const cJSON *addrs = ps_get(ps_get(node, "status"), "addresses");
+    const cJSON *spec = fu_get(node, "spec"), *ospec = fu_get(old, "spec");
+    const cJSON *addrs = fu_get(fu_get(node, "status"), "addresses");
     int i = 0;
     for (const cJSON *a = cJSON_IsArray(addrs) ? addrs->child : NULL; a; a = a->next, i++) {
         for (const cJSON *b = addrs->child; b != a; b = b->next) {
-            if (strcmp(ps_str(a, "type"), ps_str(b, "type")) ||
-                strcmp(ps_str(a, "address"), ps_str(b, "address")))
+            if (strcmp(fu_str(a, "type"), fu_str(b, "type")) ||
+                strcmp(fu_str(a, "address"), fu_str(b, "address")))
                 continue;
             CK_AUTOFREE char *f = ck_xasprintf("status.addresses[%d]", i);
-            struct ck_buf v = CK_BUF_INIT;
-            ck_buf_puts(&v, "core.NodeAddress{Type:");
-            ck_buf_put_go_quoted(&v, ps_str(a, "type"));
-            ck_buf_puts(&v, ", Address:");
-            ck_buf_put_go_quoted(&v, ps_str(a, "address"));
-            ck_buf_putc(&v, '}');
-            ps_err_raw(e, FE_DUPLICATE, f, ck_buf_str(&v), NULL);
-            ck_buf_free(&v);
+            fu_add_go(e, FE_DUPLICATE, f, go_node_address, a, NULL);
             break;
         }
     }
-    const cJSON *oc = ps_get(ospec, "podCIDRs"), *nc = ps_get(spec, "podCIDRs");
+    const cJSON *oc = fu_get(ospec, "podCIDRs"), *nc = fu_get(spec, "podCIDRs");
     if (cJSON_GetArraySize(oc) > 0) {
         const char *msg = "node updates may not change podCIDR except from \"\" to valid";
         if (cJSON_GetArraySize(oc) != cJSON_GetArraySize(nc)) {
@@ -345,11 +325,11 @@ static void node_validate_update(const cJSON *node, const cJSON *old, struct fie
                     fe_add(e, FE_FORBIDDEN, "spec.podCIDRs", NULL, "%s", msg);
         }
     }
-    const char *op = ps_str(ospec, "providerID");
-    if (op[0] && strcmp(op, ps_str(spec, "providerID")))
+    const char *op = fu_str(ospec, "providerID");
+    if (op[0] && strcmp(op, fu_str(spec, "providerID")))
         fe_add(e, FE_FORBIDDEN, "spec.providerID", NULL,
                "node updates may not change providerID except from \"\" to valid");
-    if (strcmp(ps_str(spec, "externalID"), ps_str(ospec, "externalID")))
+    if (strcmp(fu_str(spec, "externalID"), fu_str(ospec, "externalID")))
         fe_add(e, FE_FORBIDDEN, "spec.externalID", NULL, "may not be updated");
 }
 
@@ -491,16 +471,16 @@ static void canonical_base64(cJSON *map)
 
 static void configmap_defaults(cJSON *cm)
 {
-    canonical_base64(ps_get(cm, "binaryData"));
+    canonical_base64(fu_get(cm, "binaryData"));
 }
 
 static void configmap_validate(const cJSON *cm, struct field_errors *e)
 {
     size_t total = 0;
-    const cJSON *data = ps_get(cm, "data"), *bin = ps_get(cm, "binaryData");
+    const cJSON *data = fu_get(cm, "data"), *bin = fu_get(cm, "binaryData");
     for (const cJSON *kv = cJSON_IsObject(data) ? data->child : NULL; kv; kv = kv->next) {
         CK_AUTOFREE char *f = ck_xasprintf("data[%s]", kv->string);
-        ps_check(e, f, kv->string, ck_is_config_map_key);
+        fu_check(e, f, kv->string, ck_is_config_map_key);
         if (cJSON_GetObjectItemCaseSensitive(bin, kv->string))
             fe_add_str(e, FE_INVALID, f, kv->string, "duplicate of key present in binaryData");
         if (cJSON_IsString(kv))
@@ -510,7 +490,7 @@ static void configmap_validate(const cJSON *cm, struct field_errors *e)
     }
     for (const cJSON *kv = cJSON_IsObject(bin) ? bin->child : NULL; kv; kv = kv->next) {
         CK_AUTOFREE char *f = ck_xasprintf("binaryData[%s]", kv->string);
-        ps_check(e, f, kv->string, ck_is_config_map_key);
+        fu_check(e, f, kv->string, ck_is_config_map_key);
     }
     base64_map(bin, "binaryData", &total, e);
     if (total > MAX_DATA_SIZE)
@@ -519,13 +499,13 @@ static void configmap_validate(const cJSON *cm, struct field_errors *e)
 
 static void configmap_validate_update(const cJSON *cm, const cJSON *old, struct field_errors *e)
 {
-    if (!cJSON_IsTrue(ps_get(old, "immutable")))
+    if (!cJSON_IsTrue(fu_get(old, "immutable")))
         return;
-    if (!cJSON_IsTrue(ps_get(cm, "immutable")))
+    if (!cJSON_IsTrue(fu_get(cm, "immutable")))
         fe_add(e, FE_FORBIDDEN, "immutable", NULL, IMMUTABLE_MSG);
-    if (!podspec_go_equal(ps_get(cm, "data"), ps_get(old, "data")))
+    if (!podspec_go_equal(fu_get(cm, "data"), fu_get(old, "data")))
         fe_add(e, FE_FORBIDDEN, "data", NULL, IMMUTABLE_MSG);
-    if (!podspec_go_equal(ps_get(cm, "binaryData"), ps_get(old, "binaryData")))
+    if (!podspec_go_equal(fu_get(cm, "binaryData"), fu_get(old, "binaryData")))
         fe_add(e, FE_FORBIDDEN, "binaryData", NULL, IMMUTABLE_MSG);
 }
 
@@ -545,34 +525,34 @@ static void secret_defaults(cJSON *s)
 {
     if (!cJSON_IsObject(s))
         return;
-    ps_default_str(s, "type", "Opaque");
-    cJSON *sd = ps_get(s, "stringData");
+    fu_default_str(s, "type", "Opaque");
+    cJSON *sd = fu_get(s, "stringData");
     if (cJSON_IsObject(sd)) {
-        cJSON *data = ensure_object(s, "data");
+        cJSON *data = fu_ensure_object(s, "data");
         for (const cJSON *kv = sd->child; kv; kv = kv->next) {
             const char *v = cJSON_IsString(kv) ? kv->valuestring : "";
             char *enc = ck_base64_encode(v, strlen(v));
-            ps_put(data, kv->string, cJSON_CreateString(enc));
+            fu_put(data, kv->string, cJSON_CreateString(enc));
             free(enc);
         }
         if (!data->child)
             cJSON_DeleteItemFromObjectCaseSensitive(s, "data");
     }
     cJSON_DeleteItemFromObjectCaseSensitive(s, "stringData");
-    canonical_base64(ps_get(s, "data"));
+    canonical_base64(fu_get(s, "data"));
 }
 
 /* Whether data[key] holds a non-empty value (Go: len(secret.Data[key]) > 0). */
 static bool data_nonempty(const cJSON *data, const char *key)
 {
-    return ps_str(data, key)[0] != 0;
+    return fu_str(data, key)[0] != 0;
 }
 
 /* The JSON a docker config key must hold, as Go's json.Unmarshal into a map checks it. */
 static void docker_json(const cJSON *data, const char *key, struct field_errors *e)
 {
     CK_AUTOFREE char *f = ck_xasprintf("data[%s]", key);
-    const cJSON *v = ps_get(data, key);
+    const cJSON *v = fu_get(data, key);
     if (!v) {
         fe_add(e, FE_REQUIRED, f, NULL, NULL);
         return;
@@ -602,19 +582,19 @@ static void docker_json(const cJSON *data, const char *key, struct field_errors 
 
 static void secret_validate(const cJSON *s, struct field_errors *e)
 {
-    const cJSON *data = ps_get(s, "data");
+    const cJSON *data = fu_get(s, "data");
     size_t total = 0;
     for (const cJSON *kv = cJSON_IsObject(data) ? data->child : NULL; kv; kv = kv->next) {
         CK_AUTOFREE char *f = ck_xasprintf("data[%s]", kv->string);
-        ps_check(e, f, kv->string, ck_is_config_map_key);
+        fu_check(e, f, kv->string, ck_is_config_map_key);
     }
     base64_map(data, "data", &total, e);
     if (total > MAX_DATA_SIZE)
         fe_add(e, FE_TOO_LONG, "data", NULL, "must have at most %d bytes", MAX_DATA_SIZE);
-    const char *type = ps_str(s, "type");
+    const char *type = fu_str(s, "type");
     if (!strcmp(type, "kubernetes.io/service-account-token")) {
-        const cJSON *ann = ps_get(ps_get(s, "metadata"), "annotations");
-        if (!ps_str(ann, "kubernetes.io/service-account.name")[0])
+        const cJSON *ann = fu_get(fu_get(s, "metadata"), "annotations");
+        if (!fu_str(ann, "kubernetes.io/service-account.name")[0])
             fe_add(e, FE_REQUIRED, "metadata.annotations[kubernetes.io/service-account.name]", NULL,
                    NULL);
     } else if (!strcmp(type, "kubernetes.io/dockercfg")) {
@@ -622,7 +602,7 @@ static void secret_validate(const cJSON *s, struct field_errors *e)
     } else if (!strcmp(type, "kubernetes.io/dockerconfigjson")) {
         docker_json(data, ".dockerconfigjson", e);
     } else if (!strcmp(type, "kubernetes.io/basic-auth")) {
-        if (!ps_get(data, "username") && !ps_get(data, "password") &&
+        if (!fu_get(data, "username") && !fu_get(data, "password") &&
             !cJSON_GetObjectItemCaseSensitive(data, "username") &&
             !cJSON_GetObjectItemCaseSensitive(data, "password")) {
             fe_add(e, FE_REQUIRED, "data[username]", NULL, NULL);
@@ -642,11 +622,11 @@ static void secret_validate(const cJSON *s, struct field_errors *e)
 static void secret_validate_update(const cJSON *s, const cJSON *old, struct field_errors *e)
 {
     immutable(s, old, "type", "type", e);
-    if (!cJSON_IsTrue(ps_get(old, "immutable")))
+    if (!cJSON_IsTrue(fu_get(old, "immutable")))
         return;
-    if (!cJSON_IsTrue(ps_get(s, "immutable")))
+    if (!cJSON_IsTrue(fu_get(s, "immutable")))
         fe_add(e, FE_FORBIDDEN, "immutable", NULL, IMMUTABLE_MSG);
-    if (!podspec_go_equal(ps_get(s, "data"), ps_get(old, "data")))
+    if (!podspec_go_equal(fu_get(s, "data"), fu_get(old, "data")))
         fe_add(e, FE_FORBIDDEN, "data", NULL, IMMUTABLE_MSG);
 }
 
@@ -678,9 +658,9 @@ static const char *const EVENT_FIELDS[] = {
 /* legacyValidateEvent: all a core/v1 Event gets, on create and on update. */
 static void event_validate(const cJSON *ev, struct field_errors *e)
 {
-    const char *ns = ps_str(ps_get(ev, "metadata"), "namespace");
-    const char *ins = ps_str(ps_get(ev, "involvedObject"), "namespace");
-    if (!ps_str(ev, "eventTime")[0]) {
+    const char *ns = fu_str(fu_get(ev, "metadata"), "namespace");
+    const char *ins = fu_str(fu_get(ev, "involvedObject"), "namespace");
+    if (!fu_str(ev, "eventTime")[0]) {
         if (!ins[0] ? (ns[0] && strcmp(ns, "default")) : strcmp(ns, ins))
             fe_add_str(e, FE_INVALID, "involvedObject.namespace", ins,
                        "does not match event.namespace");
@@ -688,10 +668,10 @@ static void event_validate(const cJSON *ev, struct field_errors *e)
         if (!ins[0] && strcmp(ns, "default") && strcmp(ns, "kube-system"))
             fe_add_str(e, FE_INVALID, "involvedObject.namespace", ins,
                        "does not match event.namespace");
-        const char *rc = ps_str(ev, "reportingComponent");
+        const char *rc = fu_str(ev, "reportingComponent");
         if (!rc[0])
             fe_add(e, FE_REQUIRED, "reportingController", NULL, NULL);
-        ps_check(e, "reportingController", rc, ck_is_qualified_name);
+        fu_check(e, "reportingController", rc, ck_is_qualified_name);
         static const struct {
             const char *key;
             size_t limit;
@@ -703,7 +683,7 @@ static void event_validate(const cJSON *ev, struct field_errors *e)
             {"message", 1024, false},
         };
         for (size_t i = 0; i < CK_ARRAY_SIZE(LIMITS); i++) {
-            const char *v = ps_str(ev, LIMITS[i].key);
+            const char *v = fu_str(ev, LIMITS[i].key);
             if (LIMITS[i].required && !v[0])
                 fe_add(e, FE_REQUIRED, LIMITS[i].key, NULL, NULL);
             if (strlen(v) > LIMITS[i].limit)
@@ -711,7 +691,7 @@ static void event_validate(const cJSON *ev, struct field_errors *e)
                            LIMITS[i].limit);
         }
     }
-    ps_check(e, "namespace", ns, ck_is_dns1123_subdomain);
+    fu_check(e, "namespace", ns, ck_is_dns1123_subdomain);
 }
 
 const struct strategy strategy_event = {
@@ -731,18 +711,18 @@ static void rc_defaults(cJSON *rc)
 {
     if (!cJSON_IsObject(rc))
         return;
-    cJSON *spec = ensure_object(rc, "spec");
-    cJSON *tmpl = ps_get(spec, "template");
-    const cJSON *labels = ps_get(ps_get(tmpl, "metadata"), "labels");
+    cJSON *spec = fu_ensure_object(rc, "spec");
+    cJSON *tmpl = fu_get(spec, "template");
+    const cJSON *labels = fu_get(fu_get(tmpl, "metadata"), "labels");
     if (cJSON_IsObject(labels)) {
-        if (cJSON_GetArraySize(ps_get(spec, "selector")) == 0)
-            ps_put(spec, "selector", cJSON_Duplicate(labels, 1));
-        cJSON *meta = ensure_object(rc, "metadata");
-        if (cJSON_GetArraySize(ps_get(meta, "labels")) == 0)
-            ps_put(meta, "labels", cJSON_Duplicate(labels, 1));
+        if (cJSON_GetArraySize(fu_get(spec, "selector")) == 0)
+            fu_put(spec, "selector", cJSON_Duplicate(labels, 1));
+        cJSON *meta = fu_ensure_object(rc, "metadata");
+        if (cJSON_GetArraySize(fu_get(meta, "labels")) == 0)
+            fu_put(meta, "labels", cJSON_Duplicate(labels, 1));
     }
-    if (!ps_get(spec, "replicas"))
-        ps_put(spec, "replicas", cJSON_CreateNumber(1));
+    if (!fu_get(spec, "replicas"))
+        fu_put(spec, "replicas", cJSON_CreateNumber(1));
     if (cJSON_IsObject(tmpl))
         podtemplate_defaults(tmpl);
 }
@@ -752,50 +732,49 @@ static void rc_prepare_create(cJSON *rc)
 {
     cJSON *status = cJSON_CreateObject();
     cJSON_AddNumberToObject(status, "replicas", 0);
-    ps_put(rc, "status", status);
+    fu_put(rc, "status", status);
 }
 
 static void nonnegative(const cJSON *o, const char *key, const char *field, struct field_errors *e)
 {
     int64_t v;
-    if (ps_int(o, key, &v) && v < 0)
-        ps_err_int(e, FE_INVALID, field, v, "must be greater than or equal to 0");
+    if (fu_int(o, key, &v) && v < 0)
+        fe_add_int(e, FE_INVALID, field, v, "must be greater than or equal to 0");
 }
 
 /* ValidateReplicationControllerSpec */
 static void rc_validate(const cJSON *rc, struct field_errors *e)
 {
-    const cJSON *spec = ps_get(rc, "spec");
+    const cJSON *spec = fu_get(rc, "spec");
     nonnegative(spec, "minReadySeconds", "spec.minReadySeconds", e);
-    const cJSON *sel = ps_get(spec, "selector");
+    const cJSON *sel = fu_get(spec, "selector");
     if (cJSON_GetArraySize(sel) == 0)
         fe_add(e, FE_REQUIRED, "spec.selector", NULL, NULL);
     nonnegative(spec, "replicas", "spec.replicas", e);
-    const cJSON *tmpl = ps_get(spec, "template");
+    const cJSON *tmpl = fu_get(spec, "template");
     if (!tmpl) {
         fe_add(e, FE_REQUIRED, "spec.template", NULL, NULL);
         return;
     }
-    const cJSON *labels = ps_get(ps_get(tmpl, "metadata"), "labels");
+    const cJSON *labels = fu_get(fu_get(tmpl, "metadata"), "labels");
     bool match = true;
     for (const cJSON *kv = cJSON_IsObject(sel) ? sel->child : NULL; kv; kv = kv->next) {
-        const cJSON *lv = ps_get(labels, kv->string);
+        const cJSON *lv = fu_get(labels, kv->string);
         if (!cJSON_IsString(lv) || !cJSON_IsString(kv) || strcmp(lv->valuestring, kv->valuestring))
             match = false;
     }
     if (!match) {
-        CK_AUTOFREE char *v = ps_go_string_map(labels);
-        ps_err_raw(e, FE_INVALID, "spec.template.metadata.labels", v,
-                   "`selector` does not match template `labels`");
+        fu_add_go(e, FE_INVALID, "spec.template.metadata.labels", fu_go_string_map, labels,
+                  "`selector` does not match template `labels`");
     }
     podtemplate_validate(tmpl, "spec.template", e);
-    const cJSON *tspec = ps_get(tmpl, "spec");
-    const char *rp = ps_str(tspec, "restartPolicy");
+    const cJSON *tspec = fu_get(tmpl, "spec");
+    const char *rp = fu_str(tspec, "restartPolicy");
     if (strcmp(rp, "Always")) {
         static const char *const ALWAYS[] = {"Always", NULL};
         fe_not_supported(e, "spec.template.spec.restartPolicy", rp, ALWAYS);
     }
-    if (ps_get(tspec, "activeDeadlineSeconds"))
+    if (fu_get(tspec, "activeDeadlineSeconds"))
         fe_add(e, FE_FORBIDDEN, "spec.template.spec.activeDeadlineSeconds", NULL,
                "activeDeadlineSeconds in ReplicationController is not Supported");
 }
@@ -803,8 +782,8 @@ static void rc_validate(const cJSON *rc, struct field_errors *e)
 /* ValidateReplicationControllerStatus, for updates that change the status. */
 static void rc_validate_update(const cJSON *rc, const cJSON *old, struct field_errors *e)
 {
-    const cJSON *st = ps_get(rc, "status");
-    if (podspec_go_equal(st, ps_get(old, "status")))
+    const cJSON *st = fu_get(rc, "status");
+    if (podspec_go_equal(st, fu_get(old, "status")))
         return;
     static const char *const FIELDS[] = {"replicas", "fullyLabeledReplicas", "readyReplicas",
                                          "availableReplicas", "observedGeneration"};
@@ -813,19 +792,19 @@ static void rc_validate_update(const cJSON *rc, const cJSON *old, struct field_e
         nonnegative(st, FIELDS[i], f, e);
     }
     int64_t rep = 0, fl = 0, ready = 0, avail = 0;
-    ps_int(st, "replicas", &rep);
-    ps_int(st, "fullyLabeledReplicas", &fl);
-    ps_int(st, "readyReplicas", &ready);
-    ps_int(st, "availableReplicas", &avail);
+    fu_int(st, "replicas", &rep);
+    fu_int(st, "fullyLabeledReplicas", &fl);
+    fu_int(st, "readyReplicas", &ready);
+    fu_int(st, "availableReplicas", &avail);
     const char *msg = "cannot be greater than status.replicas";
     if (fl > rep)
-        ps_err_int(e, FE_INVALID, "status.fullyLabeledReplicas", fl, msg);
+        fe_add_int(e, FE_INVALID, "status.fullyLabeledReplicas", fl, "%s", msg);
     if (ready > rep)
-        ps_err_int(e, FE_INVALID, "status.readyReplicas", ready, msg);
+        fe_add_int(e, FE_INVALID, "status.readyReplicas", ready, "%s", msg);
     if (avail > rep)
-        ps_err_int(e, FE_INVALID, "status.availableReplicas", avail, msg);
+        fe_add_int(e, FE_INVALID, "status.availableReplicas", avail, "%s", msg);
     if (avail > ready)
-        ps_err_int(e, FE_INVALID, "status.availableReplicas", avail,
+        fe_add_int(e, FE_INVALID, "status.availableReplicas", avail,
                    "cannot be greater than readyReplicas");
 }
 

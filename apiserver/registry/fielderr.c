@@ -1,6 +1,7 @@
 /* fielderr.c - validation errors and their Status (see fielderr.h). */
 #include "fielderr.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,8 +24,8 @@ static const struct {
     [FE_INTERNAL] = {"InternalError", "Internal error"},
 };
 
-static void push(struct field_errors *e, enum field_error_type type, const char *field,
-                 char *value, char *detail)
+static void push(struct field_errors *e, enum field_error_type type, const char *field, char *value,
+                 char *detail)
 {
     if (e->len == e->cap) {
         e->cap = e->cap ? e->cap * 2 : 8;
@@ -33,14 +34,27 @@ static void push(struct field_errors *e, enum field_error_type type, const char 
     e->items[e->len++] = (struct field_error){type, ck_xstrdup(field), value, detail};
 }
 
-static char *vdetail(const char *fmt, va_list ap)
+/* Pushes one error whose detail is printf-formatted from fmt (NULL: no detail). */
+static void vpush(struct field_errors *e, enum field_error_type type, const char *field,
+                  char *value, const char *fmt, va_list ap)
 {
-    if (!fmt)
-        return NULL;
-    struct ck_buf b = CK_BUF_INIT;
-    ck_buf_vprintf(&b, fmt, ap);
-    return ck_buf_detach(&b);
+    char *detail = NULL;
+    if (fmt) {
+        struct ck_buf b = CK_BUF_INIT;
+        ck_buf_vprintf(&b, fmt, ap);
+        detail = ck_buf_detach(&b);
+    }
+    push(e, type, field, value, detail);
 }
+
+/* The body of every fe_add* below: push with the detail formatted from the variadic args. */
+#define VPUSH(e, type, field, value, fmt)                                                          \
+    do {                                                                                           \
+        va_list ap;                                                                                \
+        va_start(ap, fmt);                                                                         \
+        vpush(e, type, field, value, fmt, ap);                                                     \
+        va_end(ap);                                                                                \
+    } while (0)
 
 static char *quote(const char *s)
 {
@@ -61,31 +75,25 @@ void fe_add(struct field_errors *e, enum field_error_type type, const char *fiel
         v = ck_xstrdup(p ? p : "null");
         cJSON_free(p);
     }
-    va_list ap;
-    va_start(ap, detail_fmt);
-    char *d = vdetail(detail_fmt, ap);
-    va_end(ap);
-    push(e, type, field, v, d);
+    VPUSH(e, type, field, v, detail_fmt);
 }
 
 void fe_add_str(struct field_errors *e, enum field_error_type type, const char *field,
                 const char *value, const char *detail_fmt, ...)
 {
-    va_list ap;
-    va_start(ap, detail_fmt);
-    char *d = vdetail(detail_fmt, ap);
-    va_end(ap);
-    push(e, type, field, value ? quote(value) : NULL, d);
+    VPUSH(e, type, field, value ? quote(value) : NULL, detail_fmt);
 }
 
 void fe_add_raw(struct field_errors *e, enum field_error_type type, const char *field,
                 const char *raw, const char *detail_fmt, ...)
 {
-    va_list ap;
-    va_start(ap, detail_fmt);
-    char *d = vdetail(detail_fmt, ap);
-    va_end(ap);
-    push(e, type, field, raw ? ck_xstrdup(raw) : NULL, d);
+    VPUSH(e, type, field, raw ? ck_xstrdup(raw) : NULL, detail_fmt);
+}
+
+void fe_add_int(struct field_errors *e, enum field_error_type type, const char *field,
+                int64_t value, const char *detail_fmt, ...)
+{
+    VPUSH(e, type, field, ck_xasprintf("%" PRId64, value), detail_fmt);
 }
 
 void fe_not_supported(struct field_errors *e, const char *field, const char *value,
@@ -99,6 +107,17 @@ void fe_not_supported(struct field_errors *e, const char *field, const char *val
         free(q);
     }
     push(e, FE_NOT_SUPPORTED, field, value ? quote(value) : NULL, ck_buf_detach(&b));
+}
+
+void fe_move(struct field_errors *e, struct field_errors *src)
+{
+    for (size_t i = 0; i < src->len; i++) {
+        struct field_error *x = &src->items[i];
+        push(e, x->type, x->field, x->value, x->detail);
+        free(x->field);
+    }
+    free(src->items);
+    *src = (struct field_errors)FIELD_ERRORS_INIT;
 }
 
 void field_errors_free(struct field_errors *e)
@@ -132,8 +151,19 @@ char *fe_format(const struct field_error *fe)
     return ck_buf_detach(&b);
 }
 
-int fe_to_error(const struct field_errors *e, const char *group, const char *kind,
-                const char *name, struct ck_error *err)
+char *fe_join(const struct field_errors *e, const char *sep)
+{
+    struct ck_buf b = CK_BUF_INIT;
+    for (size_t i = 0; i < e->len; i++) {
+        char *s = fe_format(&e->items[i]);
+        ck_buf_printf(&b, "%s%s", i ? sep : "", s);
+        free(s);
+    }
+    return ck_buf_detach(&b);
+}
+
+int fe_to_error(const struct field_errors *e, const char *group, const char *kind, const char *name,
+                struct ck_error *err)
 {
     struct ck_buf msg = CK_BUF_INIT;
     /* upstream prints the GroupKind: "Pod", "Deployment.apps" */
@@ -141,13 +171,10 @@ int fe_to_error(const struct field_errors *e, const char *group, const char *kin
         ck_buf_printf(&msg, "%s.%s \"%s\" is invalid: ", kind, group, name ? name : "");
     else
         ck_buf_printf(&msg, "%s \"%s\" is invalid: ", kind, name ? name : "");
-    if (e->len > 1)
-        ck_buf_putc(&msg, '[');
+    CK_AUTOFREE char *all = fe_join(e, ", ");
+    ck_buf_printf(&msg, e->len > 1 ? "[%s]" : "%s", all);
     cJSON *causes = cJSON_CreateArray();
     for (size_t i = 0; i < e->len; i++) {
-        char *s = fe_format(&e->items[i]);
-        ck_buf_printf(&msg, "%s%s", i ? ", " : "", s);
-        free(s);
         struct ck_buf m = CK_BUF_INIT;
         format_message(&m, &e->items[i]);
         cJSON *c = cJSON_CreateObject();
@@ -157,8 +184,6 @@ int fe_to_error(const struct field_errors *e, const char *group, const char *kin
         cJSON_AddItemToArray(causes, c);
         ck_buf_free(&m);
     }
-    if (e->len > 1)
-        ck_buf_putc(&msg, ']');
     int rc = ck_error_set(err, 422, CK_REASON_INVALID, "%s", ck_buf_str(&msg));
     cJSON *details = cJSON_CreateObject();
     if (name && name[0])

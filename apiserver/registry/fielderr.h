@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -38,7 +39,10 @@ struct field_errors {
     size_t len, cap;
 };
 
-#define FIELD_ERRORS_INIT {NULL, 0, 0}
+#define FIELD_ERRORS_INIT                                                                          \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Adds one error. `value` is a JSON value printed as upstream prints Go values (strings quoted,
  * numbers bare), may be NULL for no value; detail is printf-formatted, may be NULL. */
@@ -52,16 +56,24 @@ void fe_add_str(struct field_errors *e, enum field_error_type type, const char *
  * may be NULL for no value. */
 void fe_add_raw(struct field_errors *e, enum field_error_type type, const char *field,
                 const char *raw, const char *detail_fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Same with an integer value, printed bare as Go prints an int. */
+void fe_add_int(struct field_errors *e, enum field_error_type type, const char *field,
+                int64_t value, const char *detail_fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Adds "Unsupported value: "x": supported values: "a", "b"" as upstream's NotSupported. */
 void fe_not_supported(struct field_errors *e, const char *field, const char *value,
                       const char *const *supported);
+/* Appends every error of src to e, in order, and leaves src empty. */
+void fe_move(struct field_errors *e, struct field_errors *src);
 void field_errors_free(struct field_errors *e);
 /* The text of one error, into a new string the caller frees. */
 char *fe_format(const struct field_error *fe);
+/* Every error's text, joined with sep ("\n": one per line), into a new string the caller
+ * frees ("" for no errors). */
+char *fe_join(const struct field_errors *e, const char *sep);
 /* Fills err with upstream's 422 Invalid Status for kind/name:
  * message `<Kind>[.<group>] "<name>" is invalid: <one error>` or `...: [<e1>, <e2>]`, details with
  * name, group, kind and causes. Returns a negative errno as ck_error_set does. */
-int fe_to_error(const struct field_errors *e, const char *group, const char *kind,
-                const char *name, struct ck_error *err);
+int fe_to_error(const struct field_errors *e, const char *group, const char *kind, const char *name,
+                struct ck_error *err);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fieldutil.h"
 #include "graceful.h"
 #include "json.h"
 #include "kinds.h"
@@ -42,13 +43,13 @@ static void pod_only_defaults(cJSON *spec)
 {
     static const char *const LISTS[] = {"containers", "initContainers"};
     for (size_t l = 0; l < 2; l++) {
-        const cJSON *list = ps_get(spec, LISTS[l]);
+        const cJSON *list = fu_get(spec, LISTS[l]);
         for (cJSON *c = cJSON_IsArray(list) ? list->child : NULL; c; c = c->next) {
-            cJSON *res = ps_get(c, "resources");
-            cJSON *lim = ps_get(res, "limits");
+            cJSON *res = fu_get(c, "resources");
+            cJSON *lim = fu_get(res, "limits");
             if (!cJSON_IsObject(lim))
                 continue;
-            cJSON *req = ps_get(res, "requests");
+            cJSON *req = fu_get(res, "requests");
             if (req && !cJSON_IsObject(req))
                 continue;
             for (const cJSON *q = lim->child; q; q = q->next) {
@@ -56,24 +57,24 @@ static void pod_only_defaults(cJSON *spec)
                     continue;
                 if (!req) {
                     req = cJSON_CreateObject();
-                    ps_put(res, "requests", req);
+                    fu_put(res, "requests", req);
                 }
                 cJSON_AddItemToObject(req, q->string, cJSON_Duplicate(q, 1));
             }
         }
     }
-    if (!ps_get(spec, "enableServiceLinks"))
-        ps_put(spec, "enableServiceLinks", cJSON_CreateTrue());
-    if (cJSON_IsTrue(ps_get(spec, "hostNetwork"))) {
+    if (!fu_get(spec, "enableServiceLinks"))
+        fu_put(spec, "enableServiceLinks", cJSON_CreateTrue());
+    if (cJSON_IsTrue(fu_get(spec, "hostNetwork"))) {
         for (size_t l = 0; l < 2; l++) {
-            const cJSON *list = ps_get(spec, LISTS[l]);
+            const cJSON *list = fu_get(spec, LISTS[l]);
             for (cJSON *c = cJSON_IsArray(list) ? list->child : NULL; c; c = c->next) {
-                const cJSON *ports = ps_get(c, "ports");
+                const cJSON *ports = fu_get(c, "ports");
                 for (cJSON *p = cJSON_IsArray(ports) ? ports->child : NULL; p; p = p->next) {
                     int64_t hp = 0, cp = 0;
-                    ps_int(p, "hostPort", &hp);
-                    if (hp == 0 && ps_int(p, "containerPort", &cp))
-                        ps_put(p, "hostPort", ck_json_new_int64(cp));
+                    fu_int(p, "hostPort", &hp);
+                    if (hp == 0 && fu_int(p, "containerPort", &cp))
+                        fu_put(p, "hostPort", ck_json_new_int64(cp));
                 }
             }
         }
@@ -84,11 +85,7 @@ static void pod_defaults(cJSON *pod)
 {
     if (!cJSON_IsObject(pod))
         return;
-    cJSON *spec = ps_get(pod, "spec");
-    if (!cJSON_IsObject(spec)) {
-        spec = cJSON_CreateObject();
-        ps_put(pod, "spec", spec);
-    }
+    cJSON *spec = fu_ensure_object(pod, "spec");
     pod_only_defaults(spec);
     podspec_defaults(spec);
 }
@@ -97,12 +94,12 @@ static void pod_defaults(cJSON *pod)
  * as upstream decodes before preparing), plus the SchedulingGated condition for gated pods. */
 static void pod_prepare_create(cJSON *pod)
 {
-    podspec_drop_disabled(ps_get(pod, "spec"), NULL);
+    podspec_drop_disabled(fu_get(pod, "spec"), NULL);
     pod_defaults(pod);
-    const cJSON *spec = ps_get(pod, "spec");
+    const cJSON *spec = fu_get(pod, "spec");
     cJSON *status = cJSON_CreateObject();
     cJSON_AddStringToObject(status, "phase", "Pending");
-    if (cJSON_GetArraySize(ps_get(spec, "schedulingGates")) > 0) {
+    if (cJSON_GetArraySize(fu_get(spec, "schedulingGates")) > 0) {
         cJSON *conds = cJSON_AddArrayToObject(status, "conditions");
         cJSON *c = cJSON_CreateObject();
         cJSON_AddStringToObject(c, "type", "PodScheduled");
@@ -115,7 +112,7 @@ static void pod_prepare_create(cJSON *pod)
         cJSON_AddItemToArray(conds, c);
     }
     cJSON_AddStringToObject(status, "qosClass", podspec_qos_class(spec));
-    ps_put(pod, "status", status);
+    fu_put(pod, "status", status);
 }
 
 static bool has_edge_space(const char *s)
@@ -128,10 +125,10 @@ static bool has_edge_space(const char *s)
 /* validateContainersOnlyForPod: images of a Pod may not carry surrounding whitespace. */
 static void image_whitespace(const cJSON *spec, const char *list, struct field_errors *e)
 {
-    const cJSON *arr = ps_get(spec, list);
+    const cJSON *arr = fu_get(spec, list);
     int i = 0;
     for (const cJSON *c = cJSON_IsArray(arr) ? arr->child : NULL; c; c = c->next, i++) {
-        const char *img = ps_str(c, "image");
+        const char *img = fu_str(c, "image");
         if (has_edge_space(img)) {
             CK_AUTOFREE char *f = ck_xasprintf("spec.%s[%d].image", list, i);
             fe_add_str(e, FE_INVALID, f, img, "must not have leading or trailing whitespace");
@@ -153,13 +150,13 @@ static bool valid_deletion_cost(const char *v)
 /* ValidatePodSpecificAnnotations */
 static void pod_annotations(const cJSON *pod, struct field_errors *e)
 {
-    const cJSON *ann = ps_get(ps_get(pod, "metadata"), "annotations");
-    const cJSON *mirror = ps_get(ann, MIRROR_ANNOTATION);
-    if (mirror && !ps_str(ps_get(pod, "spec"), "nodeName")[0])
+    const cJSON *ann = fu_get(fu_get(pod, "metadata"), "annotations");
+    const cJSON *mirror = fu_get(ann, MIRROR_ANNOTATION);
+    if (mirror && !fu_str(fu_get(pod, "spec"), "nodeName")[0])
         fe_add_str(e, FE_INVALID, "metadata.annotations[" MIRROR_ANNOTATION "]",
                    cJSON_IsString(mirror) ? mirror->valuestring : "",
                    "must set spec.nodeName if mirror pod annotation is set");
-    const cJSON *cost = ps_get(ann, DELETION_COST_ANNOTATION);
+    const cJSON *cost = fu_get(ann, DELETION_COST_ANNOTATION);
     if (cost && !(cJSON_IsString(cost) && valid_deletion_cost(cost->valuestring)))
         fe_add_str(e, FE_INVALID, "metadata.annotations[" DELETION_COST_ANNOTATION "]",
                    cJSON_IsString(cost) ? cost->valuestring : "", "must be a 32bit integer");
@@ -168,19 +165,19 @@ static void pod_annotations(const cJSON *pod, struct field_errors *e)
 /* validatePodMetadataAndSpec + ValidatePodCreate (ObjectMeta is checked generically). */
 static void pod_validate(const cJSON *pod, struct field_errors *e)
 {
-    const cJSON *spec = ps_get(pod, "spec");
-    const cJSON *meta = ps_get(pod, "metadata");
+    const cJSON *spec = fu_get(pod, "spec");
+    const cJSON *meta = fu_get(pod, "metadata");
     pod_annotations(pod, e);
-    struct podspec_opts o = {.resource_is_pod = true, .pod_name = ps_str(meta, "name")};
+    struct podspec_opts o = {.resource_is_pod = true, .pod_name = fu_str(meta, "name")};
     podspec_validate_opts(spec, "spec", &o, e);
-    if (!ps_str(spec, "serviceAccountName")[0]) {
-        const cJSON *vols = ps_get(spec, "volumes");
+    if (!fu_str(spec, "serviceAccountName")[0]) {
+        const cJSON *vols = fu_get(spec, "volumes");
         int vi = 0;
         for (const cJSON *v = cJSON_IsArray(vols) ? vols->child : NULL; v; v = v->next, vi++) {
-            const cJSON *srcs = ps_get(ps_get(v, "projected"), "sources");
+            const cJSON *srcs = fu_get(fu_get(v, "projected"), "sources");
             int si = 0;
             for (const cJSON *s = cJSON_IsArray(srcs) ? srcs->child : NULL; s; s = s->next, si++) {
-                if (!ps_get(s, "serviceAccountToken"))
+                if (!fu_get(s, "serviceAccountToken"))
                     continue;
                 CK_AUTOFREE char *f = ck_xasprintf(
                     "spec.volumes[%d].projected.sources[%d].serviceAccountToken", vi, si);
@@ -192,10 +189,10 @@ static void pod_validate(const cJSON *pod, struct field_errors *e)
     image_whitespace(spec, "containers", e);
     image_whitespace(spec, "initContainers", e);
     /* create-only rules; a stored pod always carries its resourceVersion on update */
-    if (!ps_str(meta, "resourceVersion")[0] &&
-        cJSON_GetArraySize(ps_get(spec, "ephemeralContainers")) > 0)
+    if (!fu_str(meta, "resourceVersion")[0] &&
+        cJSON_GetArraySize(fu_get(spec, "ephemeralContainers")) > 0)
         fe_add(e, FE_FORBIDDEN, "spec.ephemeralContainers", NULL, "cannot be set on create");
-    if (ps_str(spec, "nodeName")[0] && cJSON_GetArraySize(ps_get(spec, "schedulingGates")) > 0)
+    if (fu_str(spec, "nodeName")[0] && cJSON_GetArraySize(fu_get(spec, "schedulingGates")) > 0)
         fe_add(e, FE_FORBIDDEN, "spec.nodeName", NULL,
                "cannot be set until all schedulingGates have been cleared");
 }
@@ -204,7 +201,7 @@ static void pod_validate(const cJSON *pod, struct field_errors *e)
 static bool container_updates(const cJSON *spec, const cJSON *old, const char *list,
                               struct field_errors *e)
 {
-    const cJSON *a = ps_get(spec, list), *b = ps_get(old, list);
+    const cJSON *a = fu_get(spec, list), *b = fu_get(old, list);
     CK_AUTOFREE char *base = ck_xasprintf("spec.%s", list);
     if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b)) {
         fe_add(e, FE_FORBIDDEN, base, NULL, "pod updates may not add or remove containers");
@@ -212,7 +209,7 @@ static bool container_updates(const cJSON *spec, const cJSON *old, const char *l
     }
     int i = 0;
     for (const cJSON *c = cJSON_IsArray(a) ? a->child : NULL; c; c = c->next, i++) {
-        const char *img = ps_str(c, "image");
+        const char *img = fu_str(c, "image");
         CK_AUTOFREE char *f = ck_xasprintf("%s[%d].image", base, i);
         if (!img[0])
             fe_add(e, FE_REQUIRED, f, NULL, NULL);
@@ -226,7 +223,7 @@ static bool container_updates(const cJSON *spec, const cJSON *old, const char *l
  * tolerationSeconds. */
 static void only_added_tolerations(const cJSON *spec, const cJSON *old, struct field_errors *e)
 {
-    const cJSON *nt = ps_get(spec, "tolerations"), *ot = ps_get(old, "tolerations");
+    const cJSON *nt = fu_get(spec, "tolerations"), *ot = fu_get(old, "tolerations");
     for (const cJSON *o = cJSON_IsArray(ot) ? ot->child : NULL; o; o = o->next) {
         bool found = false;
         for (const cJSON *n = cJSON_IsArray(nt) ? nt->child : NULL; n && !found; n = n->next) {
@@ -248,13 +245,13 @@ static void only_added_tolerations(const cJSON *spec, const cJSON *old, struct f
 
 static void only_deleted_gates(const cJSON *spec, const cJSON *old, struct field_errors *e)
 {
-    const cJSON *ng = ps_get(spec, "schedulingGates"), *og = ps_get(old, "schedulingGates");
+    const cJSON *ng = fu_get(spec, "schedulingGates"), *og = fu_get(old, "schedulingGates");
     int i = 0;
     for (const cJSON *n = cJSON_IsArray(ng) ? ng->child : NULL; n; n = n->next, i++) {
-        const char *name = ps_str(n, "name");
+        const char *name = fu_str(n, "name");
         bool found = false;
         for (const cJSON *o = cJSON_IsArray(og) ? og->child : NULL; o && !found; o = o->next)
-            found = !strcmp(ps_str(o, "name"), name);
+            found = !strcmp(fu_str(o, "name"), name);
         if (!found) {
             CK_AUTOFREE char *f = ck_xasprintf("spec.schedulingGates[%d].name", i);
             fe_add(e, FE_FORBIDDEN, f, NULL,
@@ -348,9 +345,9 @@ static char *spec_diff(const cJSON *old, const cJSON *munged)
 /* Copies member `key` of src into dst (or removes it when src lacks it). */
 static void copy_member(cJSON *dst, const cJSON *src, const char *key)
 {
-    const cJSON *v = ps_get(src, key);
+    const cJSON *v = fu_get(src, key);
     if (v)
-        ps_put(dst, key, cJSON_Duplicate(v, 1));
+        fu_put(dst, key, cJSON_Duplicate(v, 1));
     else
         cJSON_DeleteItemFromObjectCaseSensitive(dst, key);
 }
@@ -361,8 +358,8 @@ static cJSON *munge_spec(const cJSON *spec, const cJSON *old, struct field_error
     cJSON *m = cJSON_IsObject(spec) ? cJSON_Duplicate(spec, 1) : cJSON_CreateObject();
     static const char *const LISTS[] = {"containers", "initContainers"};
     for (int l = 0; l < 2; l++) {
-        const cJSON *oc = ps_get(old, LISTS[l]);
-        cJSON *nc = ps_get(m, LISTS[l]);
+        const cJSON *oc = fu_get(old, LISTS[l]);
+        cJSON *nc = fu_get(m, LISTS[l]);
         const cJSON *o = cJSON_IsArray(oc) ? oc->child : NULL;
         for (cJSON *n = cJSON_IsArray(nc) ? nc->child : NULL; n && o; n = n->next, o = o->next)
             if (cJSON_IsObject(n))
@@ -372,21 +369,20 @@ static cJSON *munge_spec(const cJSON *spec, const cJSON *old, struct field_error
     copy_member(m, old, "schedulingGates");
     copy_member(m, old, "tolerations");
     int64_t og, ng;
-    if (ps_int(old, "terminationGracePeriodSeconds", &og) && og < 0 &&
-        ps_int(m, "terminationGracePeriodSeconds", &ng) && ng == 1)
+    if (fu_int(old, "terminationGracePeriodSeconds", &og) && og < 0 &&
+        fu_int(m, "terminationGracePeriodSeconds", &ng) && ng == 1)
         copy_member(m, old, "terminationGracePeriodSeconds");
     /* a gated pod may gain nodeSelector entries (but not lose or change any) */
-    if (cJSON_GetArraySize(ps_get(old, "schedulingGates")) > 0 &&
-        !podspec_go_equal(ps_get(m, "nodeSelector"), ps_get(old, "nodeSelector"))) {
-        const cJSON *ons = ps_get(old, "nodeSelector"), *nns = ps_get(m, "nodeSelector");
+    if (cJSON_GetArraySize(fu_get(old, "schedulingGates")) > 0 &&
+        !podspec_go_equal(fu_get(m, "nodeSelector"), fu_get(old, "nodeSelector"))) {
+        const cJSON *ons = fu_get(old, "nodeSelector"), *nns = fu_get(m, "nodeSelector");
         for (const cJSON *kv = cJSON_IsObject(ons) ? ons->child : NULL; kv; kv = kv->next) {
-            const cJSON *nv = ps_get(nns, kv->string);
+            const cJSON *nv = fu_get(nns, kv->string);
             if (!nv || !cJSON_IsString(nv) || !cJSON_IsString(kv) ||
                 strcmp(nv->valuestring, kv->valuestring)) {
-                CK_AUTOFREE char *v = ps_go_string_map(nns);
-                ps_err_raw(e, FE_INVALID, "spec.nodeSelector", v,
-                           "only additions to spec.nodeSelector are allowed (no mutations or "
-                           "deletions)");
+                fu_add_go(e, FE_INVALID, "spec.nodeSelector", fu_go_string_map, nns,
+                          "only additions to spec.nodeSelector are allowed (no mutations or "
+                          "deletions)");
                 break;
             }
         }
@@ -402,30 +398,30 @@ static void state_transitions(const cJSON *st, const cJSON *ost, const char *lis
 {
     if (!strcmp(policy, "Always"))
         return;
-    const cJSON *olist = ps_get(ost, list), *nlist = ps_get(st, list);
+    const cJSON *olist = fu_get(ost, list), *nlist = fu_get(st, list);
     int i = 0;
     for (const cJSON *o = cJSON_IsArray(olist) ? olist->child : NULL; o; o = o->next, i++) {
-        const cJSON *term = ps_get(ps_get(o, "state"), "terminated");
+        const cJSON *term = fu_get(fu_get(o, "state"), "terminated");
         if (!term)
             continue;
         int64_t code = 0;
-        ps_int(term, "exitCode", &code);
+        fu_int(term, "exitCode", &code);
         if (code != 0 && !strcmp(policy, "OnFailure"))
             continue;
         /* restartable init containers (sidecars) may restart */
         bool sidecar = false;
-        const cJSON *inits = ps_get(ospec, "initContainers");
+        const cJSON *inits = fu_get(ospec, "initContainers");
         for (const cJSON *c = !strcmp(list, "initContainerStatuses") && cJSON_IsArray(inits)
                                   ? inits->child
                                   : NULL;
              c; c = c->next)
-            if (!strcmp(ps_str(c, "name"), ps_str(o, "name")))
-                sidecar = !strcmp(ps_str(c, "restartPolicy"), "Always");
+            if (!strcmp(fu_str(c, "name"), fu_str(o, "name")))
+                sidecar = !strcmp(fu_str(c, "restartPolicy"), "Always");
         if (sidecar)
             continue;
         for (const cJSON *n = cJSON_IsArray(nlist) ? nlist->child : NULL; n; n = n->next) {
-            if (!strcmp(ps_str(n, "name"), ps_str(o, "name")) &&
-                !ps_get(ps_get(n, "state"), "terminated")) {
+            if (!strcmp(fu_str(n, "name"), fu_str(o, "name")) &&
+                !fu_get(fu_get(n, "state"), "terminated")) {
                 CK_AUTOFREE char *f = ck_xasprintf("status.%s[%d].state", list, i);
                 fe_add(e, FE_FORBIDDEN, f, NULL, "may not be transitioned to non-terminated state");
             }
@@ -436,16 +432,16 @@ static void state_transitions(const cJSON *st, const cJSON *ost, const char *lis
 /* The parts of ValidatePodStatusUpdate that concern what a status writer may change. */
 static void pod_status_rules(const cJSON *pod, const cJSON *old, struct field_errors *e)
 {
-    const cJSON *st = ps_get(pod, "status"), *ost = ps_get(old, "status");
-    const cJSON *ospec = ps_get(old, "spec");
-    const char *nq = ps_str(st, "qosClass"), *oq = ps_str(ost, "qosClass");
+    const cJSON *st = fu_get(pod, "status"), *ost = fu_get(old, "status");
+    const cJSON *ospec = fu_get(old, "spec");
+    const char *nq = fu_str(st, "qosClass"), *oq = fu_str(ost, "qosClass");
     if (strcmp(nq, oq))
         fe_add_str(e, FE_INVALID, "status.qosClass", nq, "field is immutable");
     static const char *const SYSTEM[] = {"PodScheduled", "Ready", "Initialized", NULL};
     int i = 0;
-    const cJSON *conds = ps_get(st, "conditions");
+    const cJSON *conds = fu_get(st, "conditions");
     for (const cJSON *c = cJSON_IsArray(conds) ? conds->child : NULL; c; c = c->next, i++) {
-        const char *t = ps_str(c, "type");
+        const char *t = fu_str(c, "type");
         bool sys = false;
         for (size_t k = 0; SYSTEM[k]; k++)
             sys = sys || !strcmp(SYSTEM[k], t);
@@ -453,69 +449,67 @@ static void pod_status_rules(const cJSON *pod, const cJSON *old, struct field_er
             continue;
         /* upstream reports these under metadata (a long-standing quirk) */
         CK_AUTOFREE char *f = ck_xasprintf("metadata.conditions[%d].Type", i);
-        ps_check(e, f, t, ck_is_qualified_name);
+        fu_check(e, f, t, ck_is_qualified_name);
     }
-    const char *nn = ps_str(st, "nominatedNodeName");
-    if (nn[0] && strcmp(nn, ps_str(ost, "nominatedNodeName"))) {
+    const char *nn = fu_str(st, "nominatedNodeName");
+    if (nn[0] && strcmp(nn, fu_str(ost, "nominatedNodeName"))) {
         struct ck_errlist l = CK_ERRLIST_INIT;
         ck_name_is_dns_subdomain(nn, false, &l);
-        for (size_t k = 0; k < l.n; k++)
-            fe_add_str(e, FE_INVALID, "status.nominatedNodeName", nn, "%s", l.items[k]);
-        ck_errlist_free(&l);
+        fu_add_msgs(e, "status.nominatedNodeName", nn, &l);
     }
-    const char *policy = ps_str(ospec, "restartPolicy");
+    const char *policy = fu_str(ospec, "restartPolicy");
     state_transitions(st, ost, "containerStatuses", policy, ospec, e);
     state_transitions(st, ost, "initContainerStatuses", policy, ospec, e);
     state_transitions(st, ost, "ephemeralContainerStatuses", "Never", ospec, e);
     static const char *const IPS[] = {"podIPs", "hostIPs"};
     for (int k = 0; k < 2; k++) {
-        const cJSON *list = ps_get(st, IPS[k]);
+        const cJSON *list = fu_get(st, IPS[k]);
         int j = 0;
         for (const cJSON *ip = cJSON_IsArray(list) ? list->child : NULL; ip; ip = ip->next, j++) {
             CK_AUTOFREE char *f = ck_xasprintf("status.%s[%d]", IPS[k], j);
-            ps_check(e, f, ps_str(ip, "ip"), ck_is_valid_ip);
+            fu_check(e, f, fu_str(ip, "ip"), ck_is_valid_ip);
         }
     }
-    const cJSON *hips = ps_get(st, "hostIPs");
-    if (cJSON_GetArraySize(hips) > 0 && strcmp(ps_str(st, "hostIP"), ps_str(hips->child, "ip")))
-        fe_add_str(e, FE_INVALID, "status.hostIPs[0].ip", ps_str(hips->child, "ip"),
+    const cJSON *hips = fu_get(st, "hostIPs");
+    if (cJSON_GetArraySize(hips) > 0 && strcmp(fu_str(st, "hostIP"), fu_str(hips->child, "ip")))
+        fe_add_str(e, FE_INVALID, "status.hostIPs[0].ip", fu_str(hips->child, "ip"),
                    "must be equal to `hostIP`");
 }
 
 /* ValidatePodUpdate (the metadata and spec rules of create ran already). */
 static void pod_validate_update(const cJSON *pod, const cJSON *old, struct field_errors *e)
 {
-    const cJSON *spec = ps_get(pod, "spec"), *ospec = ps_get(old, "spec");
-    const cJSON *ann = ps_get(ps_get(pod, "metadata"), "annotations");
-    const cJSON *oann = ps_get(ps_get(old, "metadata"), "annotations");
-    const cJSON *nm = ps_get(ann, MIRROR_ANNOTATION), *om = ps_get(oann, MIRROR_ANNOTATION);
+    const cJSON *spec = fu_get(pod, "spec"), *ospec = fu_get(old, "spec");
+    const cJSON *ann = fu_get(fu_get(pod, "metadata"), "annotations");
+    const cJSON *oann = fu_get(fu_get(old, "metadata"), "annotations");
+    const cJSON *nm = fu_get(ann, MIRROR_ANNOTATION), *om = fu_get(oann, MIRROR_ANNOTATION);
     const char *mf = "metadata.annotations[" MIRROR_ANNOTATION "]";
     if (om && (!nm || !podspec_go_equal(om, nm)))
         fe_add(e, FE_FORBIDDEN, mf, NULL, "may not remove or update mirror pod annotation");
     if (nm && !om)
         fe_add(e, FE_FORBIDDEN, mf, NULL, "may not add mirror pod annotation");
     /* a main update keeps the stored status, so this only sees /status writes */
-    if (!podspec_go_equal(ps_get(pod, "status"), ps_get(old, "status")))
+    if (!podspec_go_equal(fu_get(pod, "status"), fu_get(old, "status")))
         pod_status_rules(pod, old, e);
     if (!container_updates(spec, ospec, "containers", e) ||
         !container_updates(spec, ospec, "initContainers", e))
         return;
     int64_t nads, oads;
-    bool hn = ps_int(spec, "activeDeadlineSeconds", &nads);
-    bool ho = ps_int(ospec, "activeDeadlineSeconds", &oads);
+    bool hn = fu_int(spec, "activeDeadlineSeconds", &nads);
+    bool ho = fu_int(ospec, "activeDeadlineSeconds", &oads);
     if (hn) {
         if (nads < 0 || nads > INT32_MAX) {
-            ps_err_int(e, FE_INVALID, "spec.activeDeadlineSeconds", nads,
+            fe_add_int(e, FE_INVALID, "spec.activeDeadlineSeconds", nads,
                        "must be between 0 and 2147483647, inclusive");
             return;
         }
         if (ho && oads < nads) {
-            ps_err_int(e, FE_INVALID, "spec.activeDeadlineSeconds", nads,
+            fe_add_int(e, FE_INVALID, "spec.activeDeadlineSeconds", nads,
                        "must be less than or equal to previous value");
             return;
         }
     } else if (ho) {
-        ps_err_raw(e, FE_INVALID, "spec.activeDeadlineSeconds", "null",
+        fe_add_raw(e, FE_INVALID, "spec.activeDeadlineSeconds", "null",
                    "must not update from a positive integer to nil value");
     }
     only_added_tolerations(spec, ospec, e);
@@ -538,7 +532,7 @@ static void pod_validate_update(const cJSON *pod, const cJSON *old, struct field
 /* PrepareForUpdate: fields of disabled features go unless the stored pod uses them. */
 static void pod_prepare_update(cJSON *pod, const cJSON *old)
 {
-    podspec_drop_disabled(ps_get(pod, "spec"), ps_get(old, "spec"));
+    podspec_drop_disabled(fu_get(pod, "spec"), fu_get(old, "spec"));
 }
 
 static void pod_strategy_defaults(cJSON *pod)

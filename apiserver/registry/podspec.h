@@ -13,7 +13,6 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
-
 #include <stdint.h>
 
 #include "fielderr.h"
@@ -31,6 +30,7 @@ void podspec_validate(const cJSON *spec, const char *path, struct field_errors *
  * `path` ("spec.template"). Defaults also add `metadata.creationTimestamp: null`, which
  * upstream always prints for an embedded ObjectMeta. */
 void podtemplate_defaults(cJSON *tmpl);
+/* A non-object tmpl is validated as an empty one (Go's zero PodTemplateSpec). */
 void podtemplate_validate(const cJSON *tmpl, const char *path, struct field_errors *e);
 /* The pod's QoS class from its spec, as upstream's GetPodQOS: "Guaranteed", "Burstable" or
  * "BestEffort" (static string). Reads the spec as given (for a Pod, run the Pod defaults
@@ -61,12 +61,6 @@ void podspec_drop_disabled(cJSON *spec, const cJSON *old_spec);
  * its canonical form ("1000m" -> "1", 0.5 -> "500m"); unparsable values are left alone. */
 void podspec_resource_list_defaults(cJSON *list);
 
-/* metav1 ValidateLabels over a labels object: keys as qualified names, values as label
- * values, all reported at `path` itself (as upstream does). */
-void podspec_validate_labels(const cJSON *labels, const char *path, struct field_errors *e);
-/* ValidateAnnotations: lower-cased keys as qualified names, total size <= 256 KiB. */
-void podspec_validate_annotations(const cJSON *annotations, const char *path,
-                                  struct field_errors *e);
 /* ValidateTolerations over a tolerations array at `path` ("spec.tolerations"). */
 void podspec_validate_tolerations(const cJSON *tolerations, const char *path,
                                   struct field_errors *e);
@@ -76,40 +70,8 @@ void podspec_validate_tolerations(const cJSON *tolerations, const char *path,
 const char *podspec_image_tag(const char *image, char *buf, size_t size);
 
 /* Go-semantics equality of two decoded API values: a missing member equals JSON null, and
- * (outside the pointer fields listed in podspec.c) equals false, 0, "", [] and {} as Go's
+ * (outside the pointer fields listed in podspec_update.c) equals false, 0, "", [] and {} as Go's
  * omitempty round trip makes them equal. Used for "field is immutable" checks. */
 bool podspec_go_equal(const cJSON *a, const cJSON *b);
-
-/* ---- small helpers shared by the core/v1 strategy files (pods.c, services.c, core.c) ----
- * Getters borrow; a JSON null member counts as absent (Go's nil). */
-
-/* The member `key` of object o, or NULL when o is not an object or the member is missing
- * or null (borrowed). */
-cJSON *ps_get(const cJSON *o, const char *key);
-/* The string member, or "" when missing or not a string (borrowed). */
-const char *ps_str(const cJSON *o, const char *key);
-/* True and *out set when the member is an integral number within int64. */
-bool ps_int(const cJSON *o, const char *key, int64_t *out);
-/* Sets member `key` of o to v (replacing it in place, or appending); takes ownership of v
- * (freed when o is not an object). */
-void ps_put(cJSON *o, const char *key, cJSON *v);
-/* Sets a string member to def when it is missing, null or "" (Go's `if x == ""`). */
-void ps_default_str(cJSON *o, const char *key, const char *def);
-/* Adds a field error whose value is printed verbatim (a Go %#v rendering such as
- * `[]string{"10.0.0.1"}`); raw may be NULL for no value, detail may be NULL. */
-void ps_err_raw(struct field_errors *e, enum field_error_type type, const char *field,
-                const char *raw, const char *detail);
-/* Adds a field error whose value is an integer printed bare. */
-void ps_err_int(struct field_errors *e, enum field_error_type type, const char *field,
-                int64_t value, const char *detail);
-/* Runs one of the ck_is_* checks on value and adds each message as an Invalid error on
- * field with the value quoted; returns how many were added. */
-int ps_check(struct field_errors *e, const char *field, const char *value,
-             int (*fn)(const char *, struct ck_errlist *));
-/* Go %#v renderings: `[]string{"a", "b"}` (prefix "[]string" is given as `type`) and
- * `map[string]string{"a":"b"}` with sorted keys. Non-string items print as "". The
- * caller frees the result. */
-char *ps_go_slice(const char *type, const cJSON *arr);
-char *ps_go_string_map(const cJSON *obj);
 
 #endif

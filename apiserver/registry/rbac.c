@@ -16,7 +16,7 @@ enum rbac_kind { RBAC_OTHER, ROLE, CLUSTER_ROLE, ROLE_BINDING, CLUSTER_ROLE_BIND
 
 static enum rbac_kind kind_of(const cJSON *obj)
 {
-    const char *k = wl_str(obj, "kind", "");
+    const char *k = fu_str(obj, "kind");
     if (!strcmp(k, "Role"))
         return ROLE;
     if (!strcmp(k, "ClusterRole"))
@@ -35,13 +35,13 @@ static void rbac_defaults(cJSON *obj)
     enum rbac_kind k = kind_of(obj);
     if (k != ROLE_BINDING && k != CLUSTER_ROLE_BINDING)
         return;
-    wl_default_str(wl_object(obj, "roleRef"), "apiGroup", RBAC_GROUP);
+    fu_default_str(wl_object(obj, "roleRef"), "apiGroup", RBAC_GROUP);
     cJSON *s;
-    cJSON_ArrayForEach(s, (cJSON *)wl_get(obj, "subjects"))
+    cJSON_ArrayForEach(s, fu_get(obj, "subjects"))
     {
-        const char *kind = wl_str(s, "kind", "");
+        const char *kind = fu_str(s, "kind");
         if (!strcmp(kind, "User") || !strcmp(kind, "Group"))
-            wl_default_str(s, "apiGroup", RBAC_GROUP);
+            fu_default_str(s, "apiGroup", RBAC_GROUP);
     }
 }
 
@@ -55,28 +55,28 @@ static void validate_rule(const cJSON *rule, bool namespaced, const char *base,
                           struct field_errors *e)
 {
     CK_AUTOFREE char *verbs = ck_xasprintf("%s.verbs", base);
-    if (!list_len(wl_get(rule, "verbs")))
+    if (!list_len(fu_get(rule, "verbs")))
         fe_add(e, FE_REQUIRED, verbs, NULL, "verbs must contain at least one value");
-    const cJSON *urls = wl_get(rule, "nonResourceURLs");
+    const cJSON *urls = fu_get(rule, "nonResourceURLs");
     if (list_len(urls)) {
         CK_AUTOFREE char *p = ck_xasprintf("%s.nonResourceURLs", base);
         struct ck_buf b = CK_BUF_INIT;
-        wl_go_string_slice(&b, urls);
+        fu_go_string_slice(&b, urls);
         if (namespaced)
-            wl_add_raw(e, FE_INVALID, p, ck_buf_str(&b),
+            fe_add_raw(e, FE_INVALID, p, ck_buf_str(&b),
                        "namespaced rules cannot apply to non-resource URLs");
-        if (list_len(wl_get(rule, "apiGroups")) || list_len(wl_get(rule, "resources")) ||
-            list_len(wl_get(rule, "resourceNames")))
-            wl_add_raw(e, FE_INVALID, p, ck_buf_str(&b),
+        if (list_len(fu_get(rule, "apiGroups")) || list_len(fu_get(rule, "resources")) ||
+            list_len(fu_get(rule, "resourceNames")))
+            fe_add_raw(e, FE_INVALID, p, ck_buf_str(&b),
                        "rules cannot apply to both regular resources and non-resource URLs");
         ck_buf_free(&b);
         return;
     }
     CK_AUTOFREE char *groups = ck_xasprintf("%s.apiGroups", base);
     CK_AUTOFREE char *resources = ck_xasprintf("%s.resources", base);
-    if (!list_len(wl_get(rule, "apiGroups")))
+    if (!list_len(fu_get(rule, "apiGroups")))
         fe_add(e, FE_REQUIRED, groups, NULL, "resource rules must supply at least one api group");
-    if (!list_len(wl_get(rule, "resources")))
+    if (!list_len(fu_get(rule, "resources")))
         fe_add(e, FE_REQUIRED, resources, NULL, "resource rules must supply at least one resource");
 }
 
@@ -84,7 +84,7 @@ static void validate_role(const cJSON *obj, bool namespaced, struct field_errors
 {
     int i = 0;
     const cJSON *rule;
-    const cJSON *rules = wl_get(obj, "rules");
+    const cJSON *rules = fu_get(obj, "rules");
     if (rules && !cJSON_IsArray(rules)) {
         fe_add(e, FE_INVALID, "rules", rules, "must be a list");
         return;
@@ -98,10 +98,10 @@ static void validate_role(const cJSON *obj, bool namespaced, struct field_errors
 
 static void validate_aggregation_rule(const cJSON *obj, struct field_errors *e)
 {
-    const cJSON *ar = wl_get(obj, "aggregationRule");
+    const cJSON *ar = fu_get(obj, "aggregationRule");
     if (!ar)
         return;
-    const cJSON *sels = wl_get(ar, "clusterRoleSelectors");
+    const cJSON *sels = fu_get(ar, "clusterRoleSelectors");
     if (!list_len(sels)) {
         fe_add(e, FE_REQUIRED, "aggregationRule.clusterRoleSelectors", NULL,
                "at least one clusterRoleSelector required if aggregationRule is non-nil");
@@ -125,8 +125,8 @@ static void validate_subject(const cJSON *s, bool namespaced, const char *base,
     static const char *const SA_GROUP[] = {"", NULL};
     static const char *const RBAC_GROUPS[] = {RBAC_GROUP, NULL};
     static const char *const KINDS[] = {"ServiceAccount", "User", "Group", NULL};
-    const char *name = wl_str(s, "name", ""), *kind = wl_str(s, "kind", "");
-    const char *group = wl_str(s, "apiGroup", "");
+    const char *name = fu_str(s, "name"), *kind = fu_str(s, "kind");
+    const char *group = fu_str(s, "apiGroup");
     CK_AUTOFREE char *np = ck_xasprintf("%s.name", base);
     CK_AUTOFREE char *gp = ck_xasprintf("%s.apiGroup", base);
     if (!name[0])
@@ -135,13 +135,11 @@ static void validate_subject(const cJSON *s, bool namespaced, const char *base,
         if (name[0]) {
             struct ck_errlist l = CK_ERRLIST_INIT;
             ck_name_is_dns_subdomain(name, false, &l);
-            for (size_t i = 0; i < l.n; i++)
-                fe_add_str(e, FE_INVALID, np, name, "%s", l.items[i]);
-            ck_errlist_free(&l);
+            fu_add_msgs(e, np, name, &l);
         }
         if (group[0])
             fe_not_supported(e, gp, group, SA_GROUP);
-        if (!namespaced && !wl_str(s, "namespace", "")[0]) {
+        if (!namespaced && !fu_str(s, "namespace")[0]) {
             CK_AUTOFREE char *p = ck_xasprintf("%s.namespace", base);
             fe_add(e, FE_REQUIRED, p, NULL, NULL);
         }
@@ -159,9 +157,9 @@ static void validate_binding(const cJSON *obj, bool namespaced, struct field_err
     static const char *const RBAC_GROUPS[] = {RBAC_GROUP, NULL};
     static const char *const ROLE_KINDS[] = {"Role", "ClusterRole", NULL};
     static const char *const CLUSTER_KINDS[] = {"ClusterRole", NULL};
-    const cJSON *ref = wl_get(obj, "roleRef");
-    const char *group = wl_str(ref, "apiGroup", ""), *kind = wl_str(ref, "kind", "");
-    const char *name = wl_str(ref, "name", "");
+    const cJSON *ref = fu_get(obj, "roleRef");
+    const char *group = fu_str(ref, "apiGroup"), *kind = fu_str(ref, "kind");
+    const char *name = fu_str(ref, "name");
     if (strcmp(group, RBAC_GROUP))
         fe_not_supported(e, "roleRef.apiGroup", group, RBAC_GROUPS);
     if (namespaced ? strcmp(kind, "Role") && strcmp(kind, "ClusterRole")
@@ -172,13 +170,11 @@ static void validate_binding(const cJSON *obj, bool namespaced, struct field_err
     } else {
         struct ck_errlist l = CK_ERRLIST_INIT;
         ck_validate_path_segment_name(name, false, &l);
-        for (size_t i = 0; i < l.n; i++)
-            fe_add_str(e, FE_INVALID, "roleRef.name", name, "%s", l.items[i]);
-        ck_errlist_free(&l);
+        fu_add_msgs(e, "roleRef.name", name, &l);
     }
     int i = 0;
     const cJSON *s;
-    cJSON_ArrayForEach(s, wl_get(obj, "subjects"))
+    cJSON_ArrayForEach(s, fu_get(obj, "subjects"))
     {
         CK_AUTOFREE char *p = ck_xasprintf("subjects[%d]", i++);
         validate_subject(s, namespaced, p, e);
@@ -210,13 +206,9 @@ static void rbac_validate(const cJSON *obj, struct field_errors *e)
 /* "rbac.RoleRef{APIGroup:"...", Kind:"...", Name:"..."}" */
 static void go_role_ref(struct ck_buf *b, const cJSON *ref)
 {
-    ck_buf_puts(b, "rbac.RoleRef{APIGroup:");
-    ck_buf_put_go_quoted(b, wl_str(ref, "apiGroup", ""));
-    ck_buf_puts(b, ", Kind:");
-    ck_buf_put_go_quoted(b, wl_str(ref, "kind", ""));
-    ck_buf_puts(b, ", Name:");
-    ck_buf_put_go_quoted(b, wl_str(ref, "name", ""));
-    ck_buf_putc(b, '}');
+    static const char *const FIELDS[] = {"APIGroup", "apiGroup", "Kind", "kind",
+                                         "Name",     "name",     NULL};
+    fu_go_struct(b, "rbac.RoleRef", ref, FIELDS);
 }
 
 /* A binding's roleRef never changes: delete and recreate the binding instead. */
@@ -225,14 +217,11 @@ static void rbac_validate_update(const cJSON *obj, const cJSON *old, struct fiel
     enum rbac_kind k = kind_of(obj);
     if (k != ROLE_BINDING && k != CLUSTER_ROLE_BINDING)
         return;
-    const cJSON *a = wl_get(obj, "roleRef"), *b = wl_get(old, "roleRef");
+    const cJSON *a = fu_get(obj, "roleRef"), *b = fu_get(old, "roleRef");
     static const char *const KEYS[] = {"apiGroup", "kind", "name", NULL};
     for (size_t i = 0; KEYS[i]; i++) {
-        if (strcmp(wl_str(a, KEYS[i], ""), wl_str(b, KEYS[i], ""))) {
-            struct ck_buf v = CK_BUF_INIT;
-            go_role_ref(&v, a);
-            wl_add_raw(e, FE_INVALID, "roleRef", ck_buf_str(&v), "cannot change roleRef");
-            ck_buf_free(&v);
+        if (strcmp(fu_str(a, KEYS[i]), fu_str(b, KEYS[i]))) {
+            fu_add_go(e, FE_INVALID, "roleRef", go_role_ref, a, "cannot change roleRef");
             return;
         }
     }

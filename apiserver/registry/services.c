@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fieldutil.h"
 #include "json.h"
 #include "kinds.h"
 #include "mem.h"
@@ -23,7 +24,7 @@ static const char *const SERVICE_FIELDS[] = {"spec.clusterIP", "spec.type", NULL
 
 static const char *svc_type(const cJSON *spec)
 {
-    return ps_str(spec, "type");
+    return fu_str(spec, "type");
 }
 
 static bool type_is(const cJSON *spec, const char *t)
@@ -35,7 +36,7 @@ static bool type_is(const cJSON *spec, const char *t)
 static bool externally_accessible(const cJSON *spec)
 {
     return type_is(spec, "LoadBalancer") || type_is(spec, "NodePort") ||
-           (type_is(spec, "ClusterIP") && cJSON_GetArraySize(ps_get(spec, "externalIPs")) > 0);
+           (type_is(spec, "ClusterIP") && cJSON_GetArraySize(fu_get(spec, "externalIPs")) > 0);
 }
 
 static bool needs_cluster_ip(const cJSON *spec)
@@ -48,18 +49,18 @@ static bool needs_node_port(const cJSON *spec)
     if (type_is(spec, "NodePort"))
         return true;
     return type_is(spec, "LoadBalancer") &&
-           !cJSON_IsFalse(ps_get(spec, "allocateLoadBalancerNodePorts"));
+           !cJSON_IsFalse(fu_get(spec, "allocateLoadBalancerNodePorts"));
 }
 
 static bool needs_health_check(const cJSON *spec)
 {
-    return type_is(spec, "LoadBalancer") && !strcmp(ps_str(spec, "externalTrafficPolicy"), "Local");
+    return type_is(spec, "LoadBalancer") && !strcmp(fu_str(spec, "externalTrafficPolicy"), "Local");
 }
 
 /* isHeadlessService: clusterIPs is exactly ["None"]. */
 static bool headless(const cJSON *spec)
 {
-    const cJSON *ips = ps_get(spec, "clusterIPs");
+    const cJSON *ips = fu_get(spec, "clusterIPs");
     return cJSON_GetArraySize(ips) == 1 && cJSON_IsString(ips->child) &&
            !strcmp(ips->child->valuestring, "None");
 }
@@ -76,16 +77,16 @@ static void ip_family_defaults(cJSON *spec)
 {
     if (!needs_cluster_ip(spec))
         return;
-    bool selectorless_headless = !strcmp(ps_str(spec, "clusterIP"), "None") &&
-                                 cJSON_GetArraySize(ps_get(spec, "selector")) == 0;
-    if (!ps_get(spec, "ipFamilyPolicy"))
-        ps_put(spec, "ipFamilyPolicy",
+    bool selectorless_headless = !strcmp(fu_str(spec, "clusterIP"), "None") &&
+                                 cJSON_GetArraySize(fu_get(spec, "selector")) == 0;
+    if (!fu_get(spec, "ipFamilyPolicy"))
+        fu_put(spec, "ipFamilyPolicy",
                cJSON_CreateString(selectorless_headless ? "RequireDualStack" : "SingleStack"));
-    cJSON *fams = ps_get(spec, "ipFamilies");
+    cJSON *fams = fu_get(spec, "ipFamilies");
     if (fams && !cJSON_IsArray(fams))
         return;
     int have = cJSON_GetArraySize(fams), i = 0;
-    const cJSON *ips = ps_get(spec, "clusterIPs"), *ip;
+    const cJSON *ips = fu_get(spec, "clusterIPs"), *ip;
     cJSON_ArrayForEach(ip, ips)
     {
         if (!cJSON_IsString(ip) || !strcmp(ip->valuestring, "None") || !ip->valuestring[0])
@@ -94,19 +95,19 @@ static void ip_family_defaults(cJSON *spec)
             continue;
         if (!fams) {
             fams = cJSON_CreateArray();
-            ps_put(spec, "ipFamilies", fams);
+            fu_put(spec, "ipFamilies", fams);
         }
         cJSON_AddItemToArray(fams, cJSON_CreateString(family_of(ip->valuestring)));
     }
     if (cJSON_GetArraySize(fams) == 0) {
         fams = cJSON_CreateArray();
         cJSON_AddItemToArray(fams, cJSON_CreateString("IPv4"));
-        ps_put(spec, "ipFamilies", fams);
+        fu_put(spec, "ipFamilies", fams);
     }
     /* a selectorless headless service may carry both families even on a single-stack
      * cluster */
     if (selectorless_headless && cJSON_GetArraySize(fams) < 2 &&
-        strcmp(ps_str(spec, "ipFamilyPolicy"), "SingleStack")) {
+        strcmp(fu_str(spec, "ipFamilyPolicy"), "SingleStack")) {
         bool v6 = cJSON_IsString(fams->child) && !strcmp(fams->child->valuestring, "IPv6");
         cJSON_AddItemToArray(fams, cJSON_CreateString(v6 ? "IPv4" : "IPv6"));
     }
@@ -117,47 +118,43 @@ static void service_defaults(cJSON *svc)
 {
     if (!cJSON_IsObject(svc))
         return;
-    cJSON *spec = ps_get(svc, "spec");
-    if (!cJSON_IsObject(spec)) {
-        spec = cJSON_CreateObject();
-        ps_put(svc, "spec", spec);
-    }
-    ps_default_str(spec, "sessionAffinity", "None");
-    const char *aff = ps_str(spec, "sessionAffinity");
+    cJSON *spec = fu_ensure_object(svc, "spec");
+    fu_default_str(spec, "sessionAffinity", "None");
+    const char *aff = fu_str(spec, "sessionAffinity");
     if (!strcmp(aff, "None"))
         cJSON_DeleteItemFromObjectCaseSensitive(spec, "sessionAffinityConfig");
     if (!strcmp(aff, "ClientIP") &&
-        !ps_get(ps_get(ps_get(spec, "sessionAffinityConfig"), "clientIP"), "timeoutSeconds")) {
+        !fu_get(fu_get(fu_get(spec, "sessionAffinityConfig"), "clientIP"), "timeoutSeconds")) {
         cJSON *cfg = cJSON_CreateObject();
         cJSON *cip = cJSON_AddObjectToObject(cfg, "clientIP");
         cJSON_AddNumberToObject(cip, "timeoutSeconds", DEFAULT_AFFINITY_SECONDS);
-        ps_put(spec, "sessionAffinityConfig", cfg);
+        fu_put(spec, "sessionAffinityConfig", cfg);
     }
-    ps_default_str(spec, "type", "ClusterIP");
-    const cJSON *ports = ps_get(spec, "ports");
+    fu_default_str(spec, "type", "ClusterIP");
+    const cJSON *ports = fu_get(spec, "ports");
     for (cJSON *p = cJSON_IsArray(ports) ? ports->child : NULL; p; p = p->next) {
         if (!cJSON_IsObject(p))
             continue;
-        ps_default_str(p, "protocol", "TCP");
-        const cJSON *tp = ps_get(p, "targetPort");
+        fu_default_str(p, "protocol", "TCP");
+        const cJSON *tp = fu_get(p, "targetPort");
         bool unset = !tp || (cJSON_IsNumber(tp) && tp->valuedouble == 0) ||
                      (cJSON_IsString(tp) && !tp->valuestring[0]);
         int64_t port = 0;
-        ps_int(p, "port", &port);
+        fu_int(p, "port", &port);
         if (unset)
-            ps_put(p, "targetPort", ck_json_new_int64(port));
+            fu_put(p, "targetPort", ck_json_new_int64(port));
     }
     if (externally_accessible(spec))
-        ps_default_str(spec, "externalTrafficPolicy", "Cluster");
-    if (!ps_get(spec, "internalTrafficPolicy") && needs_cluster_ip(spec))
-        ps_put(spec, "internalTrafficPolicy", cJSON_CreateString("Cluster"));
+        fu_default_str(spec, "externalTrafficPolicy", "Cluster");
+    if (!fu_get(spec, "internalTrafficPolicy") && needs_cluster_ip(spec))
+        fu_put(spec, "internalTrafficPolicy", cJSON_CreateString("Cluster"));
     if (type_is(spec, "LoadBalancer")) {
-        if (!ps_get(spec, "allocateLoadBalancerNodePorts"))
-            ps_put(spec, "allocateLoadBalancerNodePorts", cJSON_CreateTrue());
-        const cJSON *ing = ps_get(ps_get(ps_get(svc, "status"), "loadBalancer"), "ingress");
+        if (!fu_get(spec, "allocateLoadBalancerNodePorts"))
+            fu_put(spec, "allocateLoadBalancerNodePorts", cJSON_CreateTrue());
+        const cJSON *ing = fu_get(fu_get(fu_get(svc, "status"), "loadBalancer"), "ingress");
         for (cJSON *i = cJSON_IsArray(ing) ? ing->child : NULL; i; i = i->next)
-            if (ps_str(i, "ip")[0] && !ps_get(i, "ipMode"))
-                ps_put(i, "ipMode", cJSON_CreateString("VIP"));
+            if (fu_str(i, "ip")[0] && !fu_get(i, "ipMode"))
+                fu_put(i, "ipMode", cJSON_CreateString("VIP"));
     }
     ip_family_defaults(spec);
 }
@@ -165,11 +162,11 @@ static void service_defaults(cJSON *svc)
 /* normalizeClusterIPs for a create: a lone clusterIP fills clusterIPs. */
 static void normalize_create(cJSON *spec)
 {
-    const char *ip = ps_str(spec, "clusterIP");
-    if (ip[0] && cJSON_GetArraySize(ps_get(spec, "clusterIPs")) == 0) {
+    const char *ip = fu_str(spec, "clusterIP");
+    if (ip[0] && cJSON_GetArraySize(fu_get(spec, "clusterIPs")) == 0) {
         cJSON *ips = cJSON_CreateArray();
         cJSON_AddItemToArray(ips, cJSON_CreateString(ip));
-        ps_put(spec, "clusterIPs", ips);
+        fu_put(spec, "clusterIPs", ips);
     }
 }
 
@@ -177,19 +174,19 @@ static void service_prepare_create(cJSON *svc)
 {
     cJSON *status = cJSON_CreateObject();
     cJSON_AddObjectToObject(status, "loadBalancer");
-    ps_put(svc, "status", status);
-    normalize_create(ps_get(svc, "spec"));
+    fu_put(svc, "status", status);
+    normalize_create(fu_get(svc, "spec"));
 }
 
 static bool same_member(const cJSON *a, const cJSON *b, const char *key)
 {
-    return podspec_go_equal(ps_get(a, key), ps_get(b, key));
+    return podspec_go_equal(fu_get(a, key), fu_get(b, key));
 }
 
 static void set_or_delete(cJSON *o, const char *key, const cJSON *v)
 {
     if (v)
-        ps_put(o, key, cJSON_Duplicate(v, 1));
+        fu_put(o, key, cJSON_Duplicate(v, 1));
     else
         cJSON_DeleteItemFromObjectCaseSensitive(o, key);
 }
@@ -198,10 +195,10 @@ static void set_or_delete(cJSON *o, const char *key, const cJSON *v)
  * only knows (or only changed) one of them. */
 static void normalize_update(cJSON *spec, const cJSON *old)
 {
-    const char *nip = ps_str(spec, "clusterIP"), *oip = ps_str(old, "clusterIP");
-    if (cJSON_GetArraySize(ps_get(old, "clusterIPs")) > 0 &&
-        cJSON_GetArraySize(ps_get(spec, "clusterIPs")) == 0 && !strcmp(oip, nip))
-        set_or_delete(spec, "clusterIPs", ps_get(old, "clusterIPs"));
+    const char *nip = fu_str(spec, "clusterIP"), *oip = fu_str(old, "clusterIP");
+    if (cJSON_GetArraySize(fu_get(old, "clusterIPs")) > 0 &&
+        cJSON_GetArraySize(fu_get(spec, "clusterIPs")) == 0 && !strcmp(oip, nip))
+        set_or_delete(spec, "clusterIPs", fu_get(old, "clusterIPs"));
     if (strcmp(oip, nip)) {
         bool same = same_member(old, spec, "clusterIPs");
         if (oip[0] && !nip[0] && same)
@@ -209,7 +206,7 @@ static void normalize_update(cJSON *spec, const cJSON *old)
         if (nip[0] && same) {
             cJSON *ips = cJSON_CreateArray();
             cJSON_AddItemToArray(ips, cJSON_CreateString(nip));
-            ps_put(spec, "clusterIPs", ips);
+            fu_put(spec, "clusterIPs", ips);
         }
     }
 }
@@ -218,39 +215,39 @@ static void normalize_update(cJSON *spec, const cJSON *old)
 static void patch_allocated(cJSON *spec, const cJSON *old)
 {
     if (needs_cluster_ip(old) && needs_cluster_ip(spec)) {
-        if (!ps_str(spec, "clusterIP")[0] && ps_get(old, "clusterIP"))
-            set_or_delete(spec, "clusterIP", ps_get(old, "clusterIP"));
-        if (cJSON_GetArraySize(ps_get(spec, "clusterIPs")) == 0 &&
-            cJSON_GetArraySize(ps_get(old, "clusterIPs")) > 0)
-            set_or_delete(spec, "clusterIPs", ps_get(old, "clusterIPs"));
+        if (!fu_str(spec, "clusterIP")[0] && fu_get(old, "clusterIP"))
+            set_or_delete(spec, "clusterIP", fu_get(old, "clusterIP"));
+        if (cJSON_GetArraySize(fu_get(spec, "clusterIPs")) == 0 &&
+            cJSON_GetArraySize(fu_get(old, "clusterIPs")) > 0)
+            set_or_delete(spec, "clusterIPs", fu_get(old, "clusterIPs"));
     }
     if (needs_node_port(old) && needs_node_port(spec)) {
-        const cJSON *op = ps_get(old, "ports"), *np = ps_get(spec, "ports");
+        const cJSON *op = fu_get(old, "ports"), *np = fu_get(spec, "ports");
         for (cJSON *p = cJSON_IsArray(np) ? np->child : NULL; p; p = p->next) {
             int64_t v = 0;
-            ps_int(p, "nodePort", &v);
+            fu_int(p, "nodePort", &v);
             if (v != 0)
                 continue;
             int64_t oldv = 0;
             for (const cJSON *o = cJSON_IsArray(op) ? op->child : NULL; o; o = o->next)
-                if (!strcmp(ps_str(o, "name"), ps_str(p, "name")))
-                    ps_int(o, "nodePort", &oldv);
+                if (!strcmp(fu_str(o, "name"), fu_str(p, "name")))
+                    fu_int(o, "nodePort", &oldv);
             /* not when another port of the new service already uses that value */
             bool used = false;
             for (const cJSON *q = np->child; q && oldv; q = q->next) {
                 int64_t qv = 0;
-                ps_int(q, "nodePort", &qv);
+                fu_int(q, "nodePort", &qv);
                 used = used || qv == oldv;
             }
             if (oldv && !used && cJSON_IsObject(p))
-                ps_put(p, "nodePort", ck_json_new_int64(oldv));
+                fu_put(p, "nodePort", ck_json_new_int64(oldv));
         }
     }
     if (needs_health_check(old) && needs_health_check(spec)) {
         int64_t v = 0;
-        ps_int(spec, "healthCheckNodePort", &v);
-        if (v == 0 && ps_get(old, "healthCheckNodePort"))
-            set_or_delete(spec, "healthCheckNodePort", ps_get(old, "healthCheckNodePort"));
+        fu_int(spec, "healthCheckNodePort", &v);
+        if (v == 0 && fu_get(old, "healthCheckNodePort"))
+            set_or_delete(spec, "healthCheckNodePort", fu_get(old, "healthCheckNodePort"));
     }
 }
 
@@ -270,7 +267,7 @@ static void drop_type_dependent(cJSON *svc, cJSON *spec, const cJSON *old)
     }
     if (needs_node_port(old) && !needs_node_port(spec)) {
         bool same = true;
-        const cJSON *op = ps_get(old, "ports"), *np = ps_get(spec, "ports");
+        const cJSON *op = fu_get(old, "ports"), *np = fu_get(spec, "ports");
         const cJSON *o = cJSON_IsArray(op) ? op->child : NULL;
         const cJSON *n = cJSON_IsArray(np) ? np->child : NULL;
         for (; o && n; o = o->next, n = n->next)
@@ -283,8 +280,8 @@ static void drop_type_dependent(cJSON *svc, cJSON *spec, const cJSON *old)
         same_member(old, spec, "healthCheckNodePort"))
         cJSON_DeleteItemFromObjectCaseSensitive(spec, "healthCheckNodePort");
     if (type_is(old, "LoadBalancer") && !type_is(spec, "LoadBalancer")) {
-        const cJSON *a = ps_get(spec, "allocateLoadBalancerNodePorts");
-        const cJSON *b = ps_get(old, "allocateLoadBalancerNodePorts");
+        const cJSON *a = fu_get(spec, "allocateLoadBalancerNodePorts");
+        const cJSON *b = fu_get(old, "allocateLoadBalancerNodePorts");
         if (a && b && podspec_go_equal(a, b))
             cJSON_DeleteItemFromObjectCaseSensitive(spec, "allocateLoadBalancerNodePorts");
         if (same_member(old, spec, "loadBalancerClass"))
@@ -294,41 +291,39 @@ static void drop_type_dependent(cJSON *svc, cJSON *spec, const cJSON *old)
         same_member(old, spec, "externalTrafficPolicy"))
         cJSON_DeleteItemFromObjectCaseSensitive(spec, "externalTrafficPolicy");
     if (!type_is(spec, "LoadBalancer")) {
-        cJSON *status = ps_get(svc, "status");
+        cJSON *status = fu_get(svc, "status");
         if (cJSON_IsObject(status))
-            ps_put(status, "loadBalancer", cJSON_CreateObject());
+            fu_put(status, "loadBalancer", cJSON_CreateObject());
     }
 }
 
 static void service_prepare_update(cJSON *svc, const cJSON *old)
 {
-    cJSON *spec = ps_get(svc, "spec");
-    const cJSON *ospec = ps_get(old, "spec");
+    cJSON *spec = fu_get(svc, "spec");
+    const cJSON *ospec = fu_get(old, "spec");
     if (!cJSON_IsObject(spec))
         return;
     normalize_update(spec, ospec);
     /* the client's type may be unset here; defaults only run after us */
-    bool typed = ps_str(spec, "type")[0];
+    bool typed = fu_str(spec, "type")[0];
     if (!typed)
-        ps_put(spec, "type", cJSON_CreateString("ClusterIP"));
+        fu_put(spec, "type", cJSON_CreateString("ClusterIP"));
     drop_type_dependent(svc, spec, ospec);
     patch_allocated(spec, ospec);
-    if (!ps_get(spec, "ipFamilyPolicy") && ps_get(ospec, "ipFamilyPolicy") &&
+    if (!fu_get(spec, "ipFamilyPolicy") && fu_get(ospec, "ipFamilyPolicy") &&
         needs_cluster_ip(spec))
-        set_or_delete(spec, "ipFamilyPolicy", ps_get(ospec, "ipFamilyPolicy"));
+        set_or_delete(spec, "ipFamilyPolicy", fu_get(ospec, "ipFamilyPolicy"));
 }
 
 /* ---- validation ---- */
 
-static const char *const PROTOCOLS[] = {"SCTP", "TCP", "UDP", NULL};
-
-static bool in_list(const char *const *list, const char *s)
+/* []core.IPFamily{"IPv4"} */
+static void go_ip_families(struct ck_buf *b, const cJSON *families)
 {
-    for (size_t i = 0; list[i]; i++)
-        if (!strcmp(list[i], s))
-            return true;
-    return false;
+    fu_go_slice(b, "core.IPFamily", families, fu_go_string);
 }
+
+static const char *const PROTOCOLS[] = {"SCTP", "TCP", "UDP", NULL};
 
 /* %#v of the core.ServicePort upstream keys duplicate ports by. */
 static char *port_key(const char *protocol, int64_t port)
@@ -348,47 +343,28 @@ static void validate_port(const cJSON *p, int i, bool require_name, cJSON *names
 {
     CK_AUTOFREE char *base = ck_xasprintf("spec.ports[%d]", i);
     CK_AUTOFREE char *fn = ck_xasprintf("%s.name", base);
-    const char *name = ps_str(p, "name");
+    const char *name = fu_str(p, "name");
     if (require_name && !name[0]) {
         fe_add(e, FE_REQUIRED, fn, NULL, NULL);
     } else if (name[0]) {
-        ps_check(e, fn, name, ck_is_dns1123_label);
-        if (cJSON_GetObjectItemCaseSensitive(names, name))
+        fu_check(e, fn, name, ck_is_dns1123_label);
+        if (fu_seen(names, name))
             fe_add_str(e, FE_DUPLICATE, fn, name, NULL);
-        else
-            cJSON_AddTrueToObject(names, name);
     }
     int64_t port = 0;
-    ps_int(p, "port", &port);
-    struct ck_errlist l = CK_ERRLIST_INIT;
-    ck_is_valid_port_num(port, &l);
+    fu_int(p, "port", &port);
     CK_AUTOFREE char *fp = ck_xasprintf("%s.port", base);
-    for (size_t k = 0; k < l.n; k++)
-        ps_err_int(e, FE_INVALID, fp, port, l.items[k]);
-    ck_errlist_free(&l);
-    const char *proto = ps_str(p, "protocol");
+    fu_check_port(e, fp, port);
+    const char *proto = fu_str(p, "protocol");
     CK_AUTOFREE char *fpr = ck_xasprintf("%s.protocol", base);
-    if (!proto[0])
-        fe_add(e, FE_REQUIRED, fpr, NULL, NULL);
-    else if (!in_list(PROTOCOLS, proto))
-        fe_not_supported(e, fpr, proto, PROTOCOLS);
-    const cJSON *tp = ps_get(p, "targetPort");
+    fu_check_enum(e, fpr, proto, PROTOCOLS);
+    const cJSON *tp = fu_get(p, "targetPort");
     CK_AUTOFREE char *ft = ck_xasprintf("%s.targetPort", base);
-    if (cJSON_IsString(tp)) {
-        ps_check(e, ft, tp->valuestring, ck_is_valid_port_name);
-    } else {
-        int64_t t = 0;
-        if (cJSON_IsNumber(tp))
-            ck_json_to_int64(tp, &t);
-        ck_is_valid_port_num(t, &l);
-        for (size_t k = 0; k < l.n; k++)
-            ps_err_int(e, FE_INVALID, ft, t, l.items[k]);
-        ck_errlist_free(&l);
-    }
-    const cJSON *ap = ps_get(p, "appProtocol");
+    fu_check_port_num_or_name(e, ft, tp);
+    const cJSON *ap = fu_get(p, "appProtocol");
     if (ap) {
         CK_AUTOFREE char *f = ck_xasprintf("%s.appProtocol", base);
-        ps_check(e, f, cJSON_IsString(ap) ? ap->valuestring : "", ck_is_qualified_name);
+        fu_check(e, f, cJSON_IsString(ap) ? ap->valuestring : "", ck_is_qualified_name);
     }
 }
 
@@ -397,40 +373,38 @@ static void validate_cluster_ips(const cJSON *spec, struct field_errors *e)
 {
     if (type_is(spec, "ExternalName"))
         return;
-    const char *ip = ps_str(spec, "clusterIP");
-    const cJSON *ips = ps_get(spec, "clusterIPs");
+    const char *ip = fu_str(spec, "clusterIP");
+    const cJSON *ips = fu_get(spec, "clusterIPs");
     int n = cJSON_GetArraySize(ips);
-    CK_AUTOFREE char *ipsv = ps_go_slice("[]string", ips);
+    CK_AUTOFREE char *ipsv = fu_go_render(fu_go_string_slice, ips);
     if (ip[0]) {
         if (n == 0)
             fe_add(e, FE_REQUIRED, "spec.clusterIPs", NULL, NULL);
         else if (!cJSON_IsString(ips->child) || strcmp(ips->child->valuestring, ip))
-            ps_err_raw(e, FE_INVALID, "spec.clusterIPs", ipsv,
+            fe_add_raw(e, FE_INVALID, "spec.clusterIPs", ipsv,
                        "first value must match `clusterIP`");
     } else if (n) {
-        ps_err_raw(e, FE_INVALID, "spec.clusterIPs", ipsv,
+        fe_add_raw(e, FE_INVALID, "spec.clusterIPs", ipsv,
                    "must be empty when `clusterIP` is not specified");
     }
     static const char *const FAMILIES[] = {"IPv4", "IPv6", NULL};
-    const cJSON *fams = ps_get(spec, "ipFamilies"), *f;
+    const cJSON *fams = fu_get(spec, "ipFamilies"), *f;
     int i = 0;
     cJSON *seen = cJSON_CreateObject();
     cJSON_ArrayForEach(f, fams)
     {
         CK_AUTOFREE char *fp = ck_xasprintf("spec.ipFamilies[%d]", i++);
         const char *v = cJSON_IsString(f) ? f->valuestring : "";
-        if (!in_list(FAMILIES, v))
+        if (!fu_in_list(FAMILIES, v))
             fe_not_supported(e, fp, v, FAMILIES);
-        if (cJSON_GetObjectItemCaseSensitive(seen, v))
+        if (fu_seen(seen, v))
             fe_add_str(e, FE_DUPLICATE, fp, v, NULL);
-        else
-            cJSON_AddTrueToObject(seen, v);
     }
     cJSON_Delete(seen);
-    const cJSON *pol = ps_get(spec, "ipFamilyPolicy");
+    const cJSON *pol = fu_get(spec, "ipFamilyPolicy");
     static const char *const POLICIES[] = {"PreferDualStack", "RequireDualStack", "SingleStack",
                                            NULL};
-    if (pol && !(cJSON_IsString(pol) && in_list(POLICIES, pol->valuestring)))
+    if (pol && !(cJSON_IsString(pol) && fu_in_list(POLICIES, pol->valuestring)))
         fe_not_supported(e, "spec.ipFamilyPolicy", cJSON_IsString(pol) ? pol->valuestring : "",
                          POLICIES);
     bool bad = false;
@@ -442,24 +416,24 @@ static void validate_cluster_ips(const cJSON *spec, struct field_errors *e)
         if (i == 0 && !strcmp(v, "None")) {
             if (n > 1) {
                 bad = true;
-                ps_err_raw(e, FE_INVALID, "spec.clusterIPs", ipsv,
+                fe_add_raw(e, FE_INVALID, "spec.clusterIPs", ipsv,
                            "'None' must be the first and only value");
             }
             i++;
             continue;
         }
         CK_AUTOFREE char *fp = ck_xasprintf("spec.clusterIPs[%d]", i++);
-        bad = ps_check(e, fp, v, ck_is_valid_ip) > 0 || bad;
+        bad = fu_check(e, fp, v, ck_is_valid_ip) > 0 || bad;
     }
     if (n > 2)
-        ps_err_raw(e, FE_INVALID, "spec.clusterIPs", ipsv, "may only hold up to 2 values");
+        fe_add_raw(e, FE_INVALID, "spec.clusterIPs", ipsv, "may only hold up to 2 values");
     if (bad)
         return;
     if (n == 2) {
         const char *a = cJSON_IsString(ips->child) ? ips->child->valuestring : "";
         const char *b = cJSON_IsString(ips->child->next) ? ips->child->next->valuestring : "";
         if (!strcmp(family_of(a), family_of(b)))
-            ps_err_raw(e, FE_INVALID, "spec.clusterIPs", ipsv,
+            fe_add_raw(e, FE_INVALID, "spec.clusterIPs", ipsv,
                        "may specify no more than one IP for each IP family");
     }
     if (!headless(spec) && n > 0 && cJSON_GetArraySize(fams) > 0) {
@@ -532,17 +506,17 @@ static void valid_cidr(const char *v, const char *field, struct field_errors *e)
 /* ValidateService (ObjectMeta is checked generically). */
 static void service_validate(const cJSON *svc, struct field_errors *e)
 {
-    const cJSON *spec = ps_get(svc, "spec");
-    const cJSON *ann = ps_get(ps_get(svc, "metadata"), "annotations");
+    const cJSON *spec = fu_get(svc, "spec");
+    const cJSON *ann = fu_get(fu_get(svc, "metadata"), "annotations");
     const char *hints = "service.kubernetes.io/topology-aware-hints";
     const char *mode = "service.kubernetes.io/topology-mode";
-    if (ps_get(ann, hints) && ps_get(ann, mode) && strcmp(ps_str(ann, hints), ps_str(ann, mode)))
+    if (fu_get(ann, hints) && fu_get(ann, mode) && strcmp(fu_str(ann, hints), fu_str(ann, mode)))
         fe_add_str(e, FE_INVALID, "metadata.annotations[service.kubernetes.io/topology-mode]",
-                   ps_str(ann, mode), "must match annotations[%s] when both are specified", hints);
-    const cJSON *ports = ps_get(spec, "ports");
+                   fu_str(ann, mode), "must match annotations[%s] when both are specified", hints);
+    const cJSON *ports = fu_get(spec, "ports");
     int nports = cJSON_GetArraySize(ports);
     bool hl = headless(spec);
-    const cJSON *ips = ps_get(spec, "clusterIPs");
+    const cJSON *ips = fu_get(spec, "clusterIPs");
     if (nports == 0 && !hl && !type_is(spec, "ExternalName"))
         fe_add(e, FE_REQUIRED, "spec.ports", NULL, NULL);
     if (type_is(spec, "LoadBalancer") && hl)
@@ -555,18 +529,18 @@ static void service_validate(const cJSON *svc, struct field_errors *e)
         if (cJSON_GetArraySize(ips) > 0)
             fe_add(e, FE_FORBIDDEN, "spec.clusterIPs", NULL,
                    "may not be set for ExternalName services");
-        if (cJSON_GetArraySize(ps_get(spec, "ipFamilies")) > 0)
+        if (cJSON_GetArraySize(fu_get(spec, "ipFamilies")) > 0)
             fe_add(e, FE_FORBIDDEN, "spec.ipFamilies", NULL,
                    "may not be set for ExternalName services");
-        if (ps_get(spec, "ipFamilyPolicy"))
+        if (fu_get(spec, "ipFamilyPolicy"))
             fe_add(e, FE_FORBIDDEN, "spec.ipFamilyPolicy", NULL,
                    "may not be set for ExternalName services");
-        CK_AUTOFREE char *cname = ck_xstrdup(ps_str(spec, "externalName"));
+        CK_AUTOFREE char *cname = ck_xstrdup(fu_str(spec, "externalName"));
         size_t n = strlen(cname);
         if (n && cname[n - 1] == '.')
             cname[--n] = 0;
         if (n)
-            ps_check(e, "spec.externalName", cname, ck_is_dns1123_subdomain);
+            fu_check(e, "spec.externalName", cname, ck_is_dns1123_subdomain);
         else
             fe_add(e, FE_REQUIRED, "spec.externalName", NULL, NULL);
     }
@@ -575,18 +549,15 @@ static void service_validate(const cJSON *svc, struct field_errors *e)
     for (const cJSON *p = cJSON_IsArray(ports) ? ports->child : NULL; p; p = p->next, i++)
         validate_port(p, i, nports > 1, names, e);
     cJSON_Delete(names);
-    const cJSON *sel = ps_get(spec, "selector");
+    const cJSON *sel = fu_get(spec, "selector");
     if (sel)
-        podspec_validate_labels(sel, "spec.selector", e);
-    const char *aff = ps_str(spec, "sessionAffinity");
+        fu_validate_labels(sel, "spec.selector", e);
+    const char *aff = fu_str(spec, "sessionAffinity");
     static const char *const AFFINITIES[] = {"ClientIP", "None", NULL};
-    if (!aff[0])
-        fe_add(e, FE_REQUIRED, "spec.sessionAffinity", NULL, NULL);
-    else if (!in_list(AFFINITIES, aff))
-        fe_not_supported(e, "spec.sessionAffinity", aff, AFFINITIES);
-    const cJSON *cfg = ps_get(spec, "sessionAffinityConfig");
+    fu_check_enum(e, "spec.sessionAffinity", aff, AFFINITIES);
+    const cJSON *cfg = fu_get(spec, "sessionAffinityConfig");
     if (!strcmp(aff, "ClientIP")) {
-        const cJSON *cip = ps_get(cfg, "clientIP");
+        const cJSON *cip = fu_get(cfg, "clientIP");
         int64_t t = 0;
         if (!cfg)
             fe_add(e, FE_REQUIRED, "spec.sessionAffinityConfig", NULL,
@@ -594,11 +565,11 @@ static void service_validate(const cJSON *svc, struct field_errors *e)
         else if (!cip)
             fe_add(e, FE_REQUIRED, "spec.sessionAffinityConfig.clientIP", NULL,
                    "when session affinity type is ClientIP");
-        else if (!ps_get(cip, "timeoutSeconds"))
+        else if (!fu_get(cip, "timeoutSeconds"))
             fe_add(e, FE_REQUIRED, "spec.sessionAffinityConfig.clientIP.timeoutSeconds", NULL,
                    "when session affinity type is ClientIP");
-        else if (!ps_int(cip, "timeoutSeconds", &t) || t <= 0 || t > MAX_AFFINITY_SECONDS)
-            ps_err_int(e, FE_INVALID, "spec.sessionAffinityConfig.clientIP.timeoutSeconds", t,
+        else if (!fu_int(cip, "timeoutSeconds", &t) || t <= 0 || t > MAX_AFFINITY_SECONDS)
+            fe_add_int(e, FE_INVALID, "spec.sessionAffinityConfig.clientIP.timeoutSeconds", t,
                        "must be greater than 0 and less than 86400");
     } else if (!strcmp(aff, "None") && cfg) {
         fe_add(e, FE_FORBIDDEN, "spec.sessionAffinityConfig", NULL,
@@ -607,25 +578,22 @@ static void service_validate(const cJSON *svc, struct field_errors *e)
     validate_cluster_ips(spec, e);
     i = 0;
     const cJSON *it;
-    cJSON_ArrayForEach(it, ps_get(spec, "externalIPs"))
+    cJSON_ArrayForEach(it, fu_get(spec, "externalIPs"))
     {
         CK_AUTOFREE char *f = ck_xasprintf("spec.externalIPs[%d]", i++);
         const char *v = cJSON_IsString(it) ? it->valuestring : "";
-        if (ps_check(e, f, v, ck_is_valid_ip) == 0)
+        if (fu_check(e, f, v, ck_is_valid_ip) == 0)
             non_special_ip(v, f, e);
     }
     static const char *const TYPES[] = {"ClusterIP", "ExternalName", "LoadBalancer", "NodePort",
                                         NULL};
     const char *type = svc_type(spec);
-    if (!type[0])
-        fe_add(e, FE_REQUIRED, "spec.type", NULL, NULL);
-    else if (!in_list(TYPES, type))
-        fe_not_supported(e, "spec.type", type, TYPES);
+    fu_check_enum(e, "spec.type", type, TYPES);
     cJSON *nodeports = cJSON_CreateObject(), *pairs = cJSON_CreateObject();
     i = 0;
     for (const cJSON *p = cJSON_IsArray(ports) ? ports->child : NULL; p; p = p->next, i++) {
         int64_t np = 0;
-        ps_int(p, "nodePort", &np);
+        fu_int(p, "nodePort", &np);
         if (np && !strcmp(type, "ClusterIP")) {
             CK_AUTOFREE char *f = ck_xasprintf("spec.ports[%d].nodePort", i);
             fe_add(e, FE_FORBIDDEN, f, NULL, "may not be used when `type` is 'ClusterIP'");
@@ -634,13 +602,13 @@ static void service_validate(const cJSON *svc, struct field_errors *e)
     i = 0;
     for (const cJSON *p = cJSON_IsArray(ports) ? ports->child : NULL; p; p = p->next, i++) {
         int64_t np = 0;
-        ps_int(p, "nodePort", &np);
+        fu_int(p, "nodePort", &np);
         if (!np)
             continue;
-        CK_AUTOFREE char *key = ck_xasprintf("%s/%lld", ps_str(p, "protocol"), (long long)np);
+        CK_AUTOFREE char *key = ck_xasprintf("%s/%lld", fu_str(p, "protocol"), (long long)np);
         if (cJSON_GetObjectItemCaseSensitive(nodeports, key)) {
             CK_AUTOFREE char *f = ck_xasprintf("spec.ports[%d].nodePort", i);
-            ps_err_int(e, FE_DUPLICATE, f, np, NULL);
+            fe_add_int(e, FE_DUPLICATE, f, np, NULL);
         } else {
             cJSON_AddTrueToObject(nodeports, key);
         }
@@ -648,19 +616,19 @@ static void service_validate(const cJSON *svc, struct field_errors *e)
     i = 0;
     for (const cJSON *p = cJSON_IsArray(ports) ? ports->child : NULL; p; p = p->next, i++) {
         int64_t port = 0;
-        ps_int(p, "port", &port);
-        CK_AUTOFREE char *key = ck_xasprintf("%s/%lld", ps_str(p, "protocol"), (long long)port);
+        fu_int(p, "port", &port);
+        CK_AUTOFREE char *key = ck_xasprintf("%s/%lld", fu_str(p, "protocol"), (long long)port);
         if (cJSON_GetObjectItemCaseSensitive(pairs, key)) {
             CK_AUTOFREE char *f = ck_xasprintf("spec.ports[%d]", i);
-            CK_AUTOFREE char *v = port_key(ps_str(p, "protocol"), port);
-            ps_err_raw(e, FE_DUPLICATE, f, v, NULL);
+            CK_AUTOFREE char *v = port_key(fu_str(p, "protocol"), port);
+            fe_add_raw(e, FE_DUPLICATE, f, v, NULL);
         } else {
             cJSON_AddTrueToObject(pairs, key);
         }
     }
     cJSON_Delete(nodeports);
     cJSON_Delete(pairs);
-    const cJSON *ranges = ps_get(spec, "loadBalancerSourceRanges");
+    const cJSON *ranges = fu_get(spec, "loadBalancerSourceRanges");
     if (cJSON_GetArraySize(ranges) > 0) {
         if (strcmp(type, "LoadBalancer"))
             fe_add(e, FE_FORBIDDEN, "spec.LoadBalancerSourceRanges", NULL,
@@ -680,21 +648,21 @@ static void service_validate(const cJSON *svc, struct field_errors *e)
             valid_cidr(s, f, e);
         }
     }
-    if (ps_get(spec, "allocateLoadBalancerNodePorts") && strcmp(type, "LoadBalancer"))
+    if (fu_get(spec, "allocateLoadBalancerNodePorts") && strcmp(type, "LoadBalancer"))
         fe_add(e, FE_FORBIDDEN, "spec.allocateLoadBalancerNodePorts", NULL,
                "may only be used when `type` is 'LoadBalancer'");
-    if (!strcmp(type, "LoadBalancer") && !ps_get(spec, "allocateLoadBalancerNodePorts"))
+    if (!strcmp(type, "LoadBalancer") && !fu_get(spec, "allocateLoadBalancerNodePorts"))
         fe_add(e, FE_REQUIRED, "allocateLoadBalancerNodePorts", NULL, NULL);
-    const cJSON *lbc = ps_get(spec, "loadBalancerClass");
+    const cJSON *lbc = fu_get(spec, "loadBalancerClass");
     if (lbc) {
         if (!strcmp(type, "LoadBalancer"))
-            ps_check(e, "spec.loadBalancerClass", cJSON_IsString(lbc) ? lbc->valuestring : "",
+            fu_check(e, "spec.loadBalancerClass", cJSON_IsString(lbc) ? lbc->valuestring : "",
                      ck_is_qualified_name);
         else
             fe_add(e, FE_FORBIDDEN, "spec.loadBalancerClass", NULL,
                    "may only be used when `type` is 'LoadBalancer'");
     }
-    const char *etp = ps_str(spec, "externalTrafficPolicy");
+    const char *etp = fu_str(spec, "externalTrafficPolicy");
     static const char *const POLICIES[] = {"Cluster", "Local", NULL};
     if (!externally_accessible(spec)) {
         if (etp[0])
@@ -702,32 +670,28 @@ static void service_validate(const cJSON *svc, struct field_errors *e)
                        "may only be set for externally-accessible services");
     } else if (!etp[0]) {
         fe_add(e, FE_REQUIRED, "spec.externalTrafficPolicy", NULL, NULL);
-    } else if (!in_list(POLICIES, etp)) {
+    } else if (!fu_in_list(POLICIES, etp)) {
         fe_not_supported(e, "spec.externalTrafficPolicy", etp, POLICIES);
     }
     int64_t hc = 0;
-    ps_int(spec, "healthCheckNodePort", &hc);
+    fu_int(spec, "healthCheckNodePort", &hc);
     if (!needs_health_check(spec)) {
         if (hc)
-            ps_err_int(e, FE_INVALID, "spec.healthCheckNodePort", hc,
+            fe_add_int(e, FE_INVALID, "spec.healthCheckNodePort", hc,
                        "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` "
                        "is 'Local'");
     } else if (!hc) {
         fe_add(e, FE_REQUIRED, "spec.healthCheckNodePort", NULL, NULL);
     } else {
-        struct ck_errlist l = CK_ERRLIST_INIT;
-        ck_is_valid_port_num(hc, &l);
-        for (size_t k = 0; k < l.n; k++)
-            ps_err_int(e, FE_INVALID, "spec.healthCheckNodePort", hc, l.items[k]);
-        ck_errlist_free(&l);
+        fu_check_port(e, "spec.healthCheckNodePort", hc);
     }
-    const cJSON *itp = ps_get(spec, "internalTrafficPolicy");
+    const cJSON *itp = fu_get(spec, "internalTrafficPolicy");
     if (!itp && needs_cluster_ip(spec))
         fe_add(e, FE_REQUIRED, "spec.internalTrafficPolicy", NULL, NULL);
-    if (itp && !(cJSON_IsString(itp) && in_list(POLICIES, itp->valuestring)))
+    if (itp && !(cJSON_IsString(itp) && fu_in_list(POLICIES, itp->valuestring)))
         fe_not_supported(e, "spec.internalTrafficPolicy",
                          cJSON_IsString(itp) ? itp->valuestring : "", POLICIES);
-    const cJSON *td = ps_get(spec, "trafficDistribution");
+    const cJSON *td = fu_get(spec, "trafficDistribution");
     if (td && !(cJSON_IsString(td) && !strcmp(td->valuestring, "PreferClose"))) {
         static const char *const TD[] = {"PreferClose", NULL};
         fe_not_supported(e, "spec.trafficDistribution", cJSON_IsString(td) ? td->valuestring : "",
@@ -739,11 +703,11 @@ static void service_validate(const cJSON *svc, struct field_errors *e)
  * healthCheckNodePort immutability. */
 static void service_validate_update(const cJSON *svc, const cJSON *old, struct field_errors *e)
 {
-    const cJSON *spec = ps_get(svc, "spec"), *ospec = ps_get(old, "spec");
+    const cJSON *spec = fu_get(svc, "spec"), *ospec = fu_get(old, "spec");
     bool external = type_is(spec, "ExternalName") || type_is(ospec, "ExternalName");
-    const cJSON *nips = ps_get(spec, "clusterIPs"), *oips = ps_get(ospec, "clusterIPs");
+    const cJSON *nips = fu_get(spec, "clusterIPs"), *oips = fu_get(ospec, "clusterIPs");
     int nn = cJSON_GetArraySize(nips), on = cJSON_GetArraySize(oips);
-    CK_AUTOFREE char *nv = ps_go_slice("[]string", nips);
+    CK_AUTOFREE char *nv = fu_go_render(fu_go_string_slice, nips);
     if (!external && !(headless(ospec) && headless(spec))) {
         const char *first_new = nn && cJSON_IsString(nips->child) ? nips->child->valuestring : "";
         const char *first_old = on && cJSON_IsString(oips->child) ? oips->child->valuestring : "";
@@ -752,57 +716,57 @@ static void service_validate_update(const cJSON *svc, const cJSON *old, struct f
             for (int i = 0; a && b; a = a->next, b = b->next, i++) {
                 if (!podspec_go_equal(a, b)) {
                     CK_AUTOFREE char *f = ck_xasprintf("spec.clusterIPs[%d]", i);
-                    ps_err_raw(e, FE_INVALID, f, nv, "may not change once set");
+                    fe_add_raw(e, FE_INVALID, f, nv, "may not change once set");
                 }
             }
         } else if (on > nn) {
             if (nn == 0)
-                ps_err_raw(e, FE_INVALID, "spec.clusterIPs[0]", nv,
+                fe_add_raw(e, FE_INVALID, "spec.clusterIPs[0]", nv,
                            "primary clusterIP can not be unset");
             if (nn > 0 && strcmp(first_new, first_old))
-                ps_err_raw(e, FE_INVALID, "spec.clusterIPs[0]", nv, "may not change once set");
-            if (nn == 1 && strcmp(ps_str(spec, "ipFamilyPolicy"), "SingleStack")) {
-                const cJSON *pol = ps_get(spec, "ipFamilyPolicy");
+                fe_add_raw(e, FE_INVALID, "spec.clusterIPs[0]", nv, "may not change once set");
+            if (nn == 1 && strcmp(fu_str(spec, "ipFamilyPolicy"), "SingleStack")) {
+                const cJSON *pol = fu_get(spec, "ipFamilyPolicy");
                 CK_AUTOFREE char *pv = NULL;
                 if (cJSON_IsString(pol)) {
                     struct ck_buf b = CK_BUF_INIT;
                     ck_buf_put_go_quoted(&b, pol->valuestring);
                     pv = ck_buf_detach(&b);
                 }
-                ps_err_raw(e, FE_INVALID, "spec.ipFamilyPolicy", pv ? pv : "null",
+                fe_add_raw(e, FE_INVALID, "spec.ipFamilyPolicy", pv ? pv : "null",
                            "must be set to 'SingleStack' when releasing the secondary clusterIP");
             }
         } else if (on > 0 && strcmp(first_new, first_old)) {
-            ps_err_raw(e, FE_INVALID, "spec.clusterIPs[0]", nv, "may not change once set");
+            fe_add_raw(e, FE_INVALID, "spec.clusterIPs[0]", nv, "may not change once set");
         }
     }
     if (!external && headless(ospec) == headless(spec) && !headless(spec)) {
-        const cJSON *nf = ps_get(spec, "ipFamilies"), *of = ps_get(ospec, "ipFamilies");
+        const cJSON *nf = fu_get(spec, "ipFamilies"), *of = fu_get(ospec, "ipFamilies");
         int fn = cJSON_GetArraySize(nf), fo = cJSON_GetArraySize(of);
-        CK_AUTOFREE char *fv = ps_go_slice("[]core.IPFamily", nf);
+        CK_AUTOFREE char *fv = fu_go_render(go_ip_families, nf);
         if (fn == fo) {
             const cJSON *a = of ? of->child : NULL, *b = nf ? nf->child : NULL;
             for (; a && b; a = a->next, b = b->next)
                 if (!podspec_go_equal(a, b))
-                    ps_err_raw(e, FE_INVALID, "spec.ipFamilies[0]", fv, "may not change once set");
+                    fe_add_raw(e, FE_INVALID, "spec.ipFamilies[0]", fv, "may not change once set");
         } else if (fo > fn) {
             if (nn == 0)
-                ps_err_raw(e, FE_INVALID, "spec.ipFamilies[0]", fv,
+                fe_add_raw(e, FE_INVALID, "spec.ipFamilies[0]", fv,
                            "primary ipFamily can not be unset");
             if (fn > 0 && !podspec_go_equal(nf->child, of->child))
-                ps_err_raw(e, FE_INVALID, "spec.ipFamilies[0]", nv, "may not change once set");
+                fe_add_raw(e, FE_INVALID, "spec.ipFamilies[0]", nv, "may not change once set");
         } else if (fo > 0 && fn > 0 && !podspec_go_equal(nf->child, of->child)) {
-            ps_err_raw(e, FE_INVALID, "spec.ipFamilies[0]", nv, "may not change once set");
+            fe_add_raw(e, FE_INVALID, "spec.ipFamilies[0]", nv, "may not change once set");
         }
     }
     if (type_is(spec, "LoadBalancer") && type_is(ospec, "LoadBalancer") &&
         !same_member(spec, ospec, "loadBalancerClass")) {
-        const cJSON *v = ps_get(spec, "loadBalancerClass");
+        const cJSON *v = fu_get(spec, "loadBalancerClass");
         if (cJSON_IsString(v))
             fe_add_str(e, FE_INVALID, "spec.loadBalancerClass", v->valuestring,
                        "may not change once set");
         else
-            ps_err_raw(e, FE_INVALID, "spec.loadBalancerClass", "null", "may not change once set");
+            fe_add_raw(e, FE_INVALID, "spec.loadBalancerClass", "null", "may not change once set");
     }
     if (needs_health_check(ospec) && needs_health_check(spec) &&
         !same_member(spec, ospec, "healthCheckNodePort"))

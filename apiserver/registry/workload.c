@@ -6,6 +6,7 @@
 
 #include "json.h"
 #include "mem.h"
+#include "podspec.h"
 #include "selector.h"
 #include "validation.h"
 
@@ -13,18 +14,15 @@
 
 /* ---- reading ---- */
 
-const cJSON *wl_get(const cJSON *obj, const char *key)
+const cJSON *wl_spec(const cJSON *obj)
 {
-    if (!cJSON_IsObject(obj))
-        return NULL;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsNull(v) ? NULL : v;
+    const cJSON *s = fu_get(obj, "spec");
+    return cJSON_IsObject(s) ? s : NULL;
 }
 
-const char *wl_str(const cJSON *obj, const char *key, const char *def)
+const cJSON *wl_template_labels(const cJSON *tmpl)
 {
-    const cJSON *v = wl_get(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : def;
+    return fu_get(fu_get(tmpl, "metadata"), "labels");
 }
 
 int wl_int32(const cJSON *v, int64_t *out)
@@ -72,56 +70,27 @@ bool wl_empty(const cJSON *v)
 
 /* ---- defaulting ---- */
 
-cJSON *wl_default(cJSON *obj, const char *key, cJSON *item)
-{
-    if (!cJSON_IsObject(obj)) {
-        cJSON_Delete(item);
-        return NULL;
-    }
-    cJSON *cur = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (cur && !cJSON_IsNull(cur)) {
-        cJSON_Delete(item);
-        return cur;
-    }
-    if (cur)
-        cJSON_ReplaceItemInObjectCaseSensitive(obj, key, item);
-    else
-        cJSON_AddItemToObject(obj, key, item);
-    return item;
-}
-
-void wl_default_str(cJSON *obj, const char *key, const char *value)
-{
-    if (!cJSON_IsObject(obj))
-        return;
-    cJSON *cur = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (cur && !cJSON_IsNull(cur) && !(cJSON_IsString(cur) && !cur->valuestring[0]))
-        return;
-    if (cur)
-        cJSON_ReplaceItemInObjectCaseSensitive(obj, key, cJSON_CreateString(value));
-    else
-        cJSON_AddStringToObject(obj, key, value);
-}
-
 cJSON *wl_object(cJSON *obj, const char *key)
 {
-    cJSON *v = wl_default(obj, key, cJSON_CreateObject());
+    cJSON *v = fu_default(obj, key, cJSON_CreateObject());
     return cJSON_IsObject(v) ? v : NULL;
 }
 
-/* ---- Go %#v rendering ---- */
-
-static void go_quote(struct ck_buf *b, const char *s)
+void wl_template_defaults(cJSON *spec)
 {
-    ck_buf_put_go_quoted(b, s);
+    cJSON *tmpl = wl_object(spec, "template");
+    if (tmpl)
+        podtemplate_defaults(tmpl);
 }
+
+/* ---- Go %#v rendering ---- */
 
 void wl_go_value(struct ck_buf *b, const cJSON *v)
 {
     if (!v || cJSON_IsNull(v)) {
         ck_buf_puts(b, "null");
     } else if (cJSON_IsString(v)) {
-        go_quote(b, v->valuestring);
+        ck_buf_put_go_quoted(b, v->valuestring);
     } else {
         char *s = ck_json_print(v, 0);
         ck_buf_puts(b, s ? s : "null");
@@ -129,81 +98,28 @@ void wl_go_value(struct ck_buf *b, const cJSON *v)
     }
 }
 
-static int cmp_keys(const void *a, const void *b)
-{
-    return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
-}
-
-void wl_go_string_map(struct ck_buf *b, const cJSON *m)
-{
-    if (!cJSON_IsObject(m)) {
-        ck_buf_puts(b, "map[string]string(nil)");
-        return;
-    }
-    size_t n = (size_t)cJSON_GetArraySize(m), i = 0;
-    const cJSON **items = ck_xcalloc(n ? n : 1, sizeof(*items));
-    const cJSON *kv;
-    cJSON_ArrayForEach(kv, m) items[i++] = kv;
-    qsort(items, n, sizeof(*items), cmp_keys); /* fmt prints maps sorted by key */
-    ck_buf_puts(b, "map[string]string{");
-    for (i = 0; i < n; i++) {
-        if (i)
-            ck_buf_puts(b, ", ");
-        go_quote(b, items[i]->string);
-        ck_buf_putc(b, ':');
-        wl_go_value(b, items[i]);
-    }
-    ck_buf_putc(b, '}');
-    free(items);
-}
-
-static void go_slice(struct ck_buf *b, const cJSON *a, const char *type,
-                     void (*elem)(struct ck_buf *, const cJSON *))
-{
-    if (!cJSON_IsArray(a)) {
-        ck_buf_printf(b, "[]%s(nil)", type);
-        return;
-    }
-    ck_buf_printf(b, "[]%s{", type);
-    const cJSON *x;
-    bool first = true;
-    cJSON_ArrayForEach(x, a)
-    {
-        if (!first)
-            ck_buf_puts(b, ", ");
-        first = false;
-        elem(b, x);
-    }
-    ck_buf_putc(b, '}');
-}
-
-void wl_go_string_slice(struct ck_buf *b, const cJSON *a)
-{
-    go_slice(b, a, "string", wl_go_value);
-}
-
 void wl_go_int32_slice(struct ck_buf *b, const cJSON *a)
 {
-    go_slice(b, a, "int32", wl_go_value);
+    fu_go_slice(b, "int32", a, wl_go_value);
 }
 
 static void go_requirement(struct ck_buf *b, const cJSON *r)
 {
     ck_buf_puts(b, "v1.LabelSelectorRequirement{Key:");
-    go_quote(b, wl_str(r, "key", ""));
+    ck_buf_put_go_quoted(b, fu_str(r, "key"));
     ck_buf_puts(b, ", Operator:");
-    go_quote(b, wl_str(r, "operator", ""));
+    ck_buf_put_go_quoted(b, fu_str(r, "operator"));
     ck_buf_puts(b, ", Values:");
-    wl_go_string_slice(b, wl_get(r, "values"));
+    fu_go_string_slice(b, fu_get(r, "values"));
     ck_buf_putc(b, '}');
 }
 
 void wl_go_label_selector(struct ck_buf *b, const cJSON *sel)
 {
     ck_buf_puts(b, "v1.LabelSelector{MatchLabels:");
-    wl_go_string_map(b, wl_get(sel, "matchLabels"));
+    fu_go_string_map(b, fu_get(sel, "matchLabels"));
     ck_buf_puts(b, ", MatchExpressions:");
-    go_slice(b, wl_get(sel, "matchExpressions"), "v1.LabelSelectorRequirement", go_requirement);
+    fu_go_slice(b, "v1.LabelSelectorRequirement", fu_get(sel, "matchExpressions"), go_requirement);
     ck_buf_putc(b, '}');
 }
 
@@ -212,24 +128,13 @@ void wl_go_intstr(struct ck_buf *b, const cJSON *v)
     int64_t n = 0;
     if (cJSON_IsString(v)) {
         ck_buf_puts(b, "intstr.IntOrString{Type:1, IntVal:0, StrVal:");
-        go_quote(b, v->valuestring);
+        ck_buf_put_go_quoted(b, v->valuestring);
         ck_buf_putc(b, '}');
         return;
     }
     if (wl_int32(v, &n) < 0)
         n = 0;
     ck_buf_printf(b, "intstr.IntOrString{Type:0, IntVal:%lld, StrVal:\"\"}", (long long)n);
-}
-
-void wl_add_raw(struct field_errors *e, enum field_error_type type, const char *field,
-                const char *value, const char *detail)
-{
-    cJSON *raw = value ? cJSON_CreateRaw(value) : NULL;
-    if (detail)
-        fe_add(e, type, field, raw, "%s", detail);
-    else
-        fe_add(e, type, field, raw, NULL);
-    cJSON_Delete(raw);
 }
 
 /* ---- generic validations ---- */
@@ -248,68 +153,11 @@ void wl_nonnegative64(const cJSON *v, const char *field, struct field_errors *e)
         fe_add(e, FE_INVALID, field, v, "must be greater than or equal to 0");
 }
 
-static void add_msgs(struct field_errors *e, const char *field, const char *value,
-                     struct ck_errlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        fe_add_str(e, FE_INVALID, field, value, "%s", l->items[i]);
-    ck_errlist_free(l);
-}
-
-void wl_validate_labels(const cJSON *labels, const char *field, struct field_errors *e)
-{
-    if (!labels || cJSON_IsNull(labels))
-        return;
-    if (!cJSON_IsObject(labels)) {
-        fe_add(e, FE_INVALID, field, labels, "must be an object of strings");
-        return;
-    }
-    const cJSON *kv;
-    cJSON_ArrayForEach(kv, labels)
-    {
-        struct ck_errlist l = CK_ERRLIST_INIT;
-        ck_is_qualified_name(kv->string, &l);
-        add_msgs(e, field, kv->string, &l);
-        if (!cJSON_IsString(kv)) {
-            fe_add(e, FE_INVALID, field, kv, "must be a string");
-            continue;
-        }
-        ck_is_valid_label_value(kv->valuestring, &l);
-        add_msgs(e, field, kv->valuestring, &l);
-    }
-}
-
-void wl_validate_annotations(const cJSON *annotations, const char *field, struct field_errors *e)
-{
-    if (!annotations || cJSON_IsNull(annotations))
-        return;
-    if (!cJSON_IsObject(annotations)) {
-        fe_add(e, FE_INVALID, field, annotations, "must be an object of strings");
-        return;
-    }
-    size_t total = 0;
-    const cJSON *kv;
-    cJSON_ArrayForEach(kv, annotations)
-    {
-        CK_AUTOFREE char *lower = ck_xstrdup(kv->string);
-        for (char *p = lower; *p; p++)
-            if (*p >= 'A' && *p <= 'Z')
-                *p = (char)(*p - 'A' + 'a');
-        struct ck_errlist l = CK_ERRLIST_INIT;
-        ck_is_qualified_name(lower, &l);
-        add_msgs(e, field, kv->string, &l);
-        total += strlen(kv->string) + (cJSON_IsString(kv) ? strlen(kv->valuestring) : 0);
-    }
-    if (total > CK_TOTAL_ANNOTATION_SIZE_LIMIT)
-        fe_add(e, FE_TOO_LONG, field, NULL, "must have at most %d bytes",
-               CK_TOTAL_ANNOTATION_SIZE_LIMIT);
-}
-
 static void validate_requirement(const cJSON *r, const char *field, bool allow_invalid_values,
                                  struct field_errors *e)
 {
-    const char *op = wl_str(r, "operator", "");
-    const cJSON *values = wl_get(r, "values");
+    const char *op = fu_str(r, "operator");
+    const cJSON *values = fu_get(r, "values");
     int nvalues = cJSON_IsArray(values) ? cJSON_GetArraySize(values) : 0;
     CK_AUTOFREE char *vpath = ck_xasprintf("%s.values", field);
     if (!strcmp(op, "In") || !strcmp(op, "NotIn")) {
@@ -325,10 +173,8 @@ static void validate_requirement(const cJSON *r, const char *field, bool allow_i
         fe_add_str(e, FE_INVALID, opath, op, "not a valid selector operator");
     }
     CK_AUTOFREE char *kpath = ck_xasprintf("%s.key", field);
-    const char *key = wl_str(r, "key", "");
-    struct ck_errlist l = CK_ERRLIST_INIT;
-    ck_is_qualified_name(key, &l);
-    add_msgs(e, kpath, key, &l);
+    const char *key = fu_str(r, "key");
+    fu_check(e, kpath, key, ck_is_qualified_name);
     if (allow_invalid_values || !nvalues)
         return;
     int i = 0;
@@ -340,8 +186,7 @@ static void validate_requirement(const cJSON *r, const char *field, bool allow_i
             fe_add(e, FE_INVALID, p, v, "must be a string");
             continue;
         }
-        ck_is_valid_label_value(v->valuestring, &l);
-        add_msgs(e, p, v->valuestring, &l);
+        fu_check(e, p, v->valuestring, ck_is_valid_label_value);
     }
 }
 
@@ -355,8 +200,8 @@ void wl_validate_label_selector(const cJSON *sel, const char *field, bool allow_
         return;
     }
     CK_AUTOFREE char *ml = ck_xasprintf("%s.matchLabels", field);
-    wl_validate_labels(wl_get(sel, "matchLabels"), ml, e);
-    const cJSON *exprs = wl_get(sel, "matchExpressions");
+    fu_validate_labels(fu_get(sel, "matchLabels"), ml, e);
+    const cJSON *exprs = fu_get(sel, "matchExpressions");
     if (exprs && !cJSON_IsArray(exprs)) {
         CK_AUTOFREE char *p = ck_xasprintf("%s.matchExpressions", field);
         fe_add(e, FE_INVALID, p, exprs, "must be a list");
@@ -369,6 +214,12 @@ void wl_validate_label_selector(const cJSON *sel, const char *field, bool allow_
         CK_AUTOFREE char *p = ck_xasprintf("%s.matchExpressions[%d]", field, i++);
         validate_requirement(r, p, allow_invalid_values, e);
     }
+}
+
+void wl_selector_mismatch(const cJSON *tmpl, const char *field, struct field_errors *e)
+{
+    fu_add_go(e, FE_INVALID, field, fu_go_string_map, wl_template_labels(tmpl),
+              "`selector` does not match template `labels`");
 }
 
 enum wl_match wl_selector_match(const cJSON *sel, const cJSON *labels)
@@ -389,10 +240,10 @@ enum wl_match wl_selector_match(const cJSON *sel, const cJSON *labels)
 bool wl_selector_has_invalid_value(const cJSON *sel)
 {
     const cJSON *r;
-    cJSON_ArrayForEach(r, wl_get(sel, "matchExpressions"))
+    cJSON_ArrayForEach(r, fu_get(sel, "matchExpressions"))
     {
         const cJSON *v;
-        cJSON_ArrayForEach(v, wl_get(r, "values"))
+        cJSON_ArrayForEach(v, fu_get(r, "values"))
         {
             if (!cJSON_IsString(v) || ck_is_valid_label_value(v->valuestring, NULL))
                 return true;
@@ -449,6 +300,6 @@ void wl_immutable(const cJSON *new_v, const cJSON *old_v, const char *field,
         ck_buf_puts(&b, "null");
     else
         (shown ? shown : wl_go_value)(&b, new_v);
-    wl_add_raw(e, FE_INVALID, field, ck_buf_str(&b), "field is immutable");
+    fe_add_raw(e, FE_INVALID, field, ck_buf_str(&b), "field is immutable");
     ck_buf_free(&b);
 }

@@ -1,15 +1,15 @@
 /* workload.h - helpers shared by the strategies of the workload and RBAC kinds (apps.c,
- * batch.c, rbac.c): typed reads of JSON fields, upstream's generic field validations
- * (ValidateNonnegativeField, ValidateLabels, ValidateLabelSelector, ValidateImmutableField),
- * apimachinery's semantic equality, and Go's %#v rendering of the values upstream puts in
- * field errors, e.g.
+ * batch.c, rbac.c), on top of fieldutil.h: typed reads of int32/int64 fields, upstream's generic
+ * field validations (ValidateNonnegativeField, ValidateLabelSelector, ValidateImmutableField),
+ * apimachinery's semantic equality, and Go's %#v rendering of the workload values upstream
+ * puts in field errors, e.g.
  *   spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: ...
  *   spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"a":"b"},
  *     MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable
  * Objects are untyped JSON here, so absent and JSON null both stand for Go's nil.
  *
- * Ownership: wl_go_* append to a caller's buffer; strings returned by wl_go_str are the
- * caller's (free()). Nothing keeps pointers to its arguments.
+ * Ownership: getters borrow; wl_go_* append to a caller's buffer. Nothing keeps pointers to
+ * its arguments.
  */
 #ifndef APISERVER_WORKLOAD_H
 #define APISERVER_WORKLOAD_H
@@ -20,13 +20,15 @@
 
 #include "buf.h"
 #include "fielderr.h"
+#include "fieldutil.h"
 
 /* ---- reading ---- */
 
-/* A member of an object, or NULL when absent or JSON null (Go's nil). Borrowed. */
-const cJSON *wl_get(const cJSON *obj, const char *key);
-/* The string at obj.key, or def when absent or not a string. Borrowed. */
-const char *wl_str(const cJSON *obj, const char *key, const char *def);
+/* obj.spec when it is an object, else NULL (borrowed). */
+const cJSON *wl_spec(const cJSON *obj);
+/* A pod template's metadata.labels, or NULL (borrowed). */
+const cJSON *wl_template_labels(const cJSON *tmpl);
+
 /* Reads an int32 field: 1 and *out when it is one, 0 when absent/null, -1 otherwise. */
 int wl_int32(const cJSON *v, int64_t *out);
 /* Like wl_int32 but adds `<field>: Invalid value: <v>: must be a 32-bit integer` for a value
@@ -42,21 +44,14 @@ bool wl_empty(const cJSON *v);
 
 /* ---- defaulting ---- */
 
-/* Puts `item` at obj.key when the member is absent or null; frees item otherwise. A
- * non-object obj is left alone (item freed). Returns the member now at obj.key (borrowed),
- * or NULL. */
-cJSON *wl_default(cJSON *obj, const char *key, cJSON *item);
-/* Sets obj.key to the string `value` when it is absent, null or "" (Go's `if x == ""` on a
- * string field). */
-void wl_default_str(cJSON *obj, const char *key, const char *value);
 /* The object at obj.key, created (replacing null) when absent; NULL when obj is no object
  * or another type is in the way. Borrowed. */
 cJSON *wl_object(cJSON *obj, const char *key);
+/* The pod template at spec.template (created when absent) gets podtemplate_defaults. */
+void wl_template_defaults(cJSON *spec);
 
 /* ---- Go %#v rendering ---- */
 
-void wl_go_string_map(struct ck_buf *b, const cJSON *m);       /* map[string]string{...} */
-void wl_go_string_slice(struct ck_buf *b, const cJSON *a);     /* []string{...} */
 void wl_go_int32_slice(struct ck_buf *b, const cJSON *a);      /* []int32{...} */
 void wl_go_label_selector(struct ck_buf *b, const cJSON *sel); /* v1.LabelSelector{...} */
 void wl_go_intstr(struct ck_buf *b, const cJSON *v);           /* intstr.IntOrString{...} */
@@ -64,24 +59,19 @@ void wl_go_intstr(struct ck_buf *b, const cJSON *v);           /* intstr.IntOrSt
  * "null", objects and arrays as compact JSON. */
 void wl_go_value(struct ck_buf *b, const cJSON *v);
 
-/* Adds an error whose value is printed exactly as `value` (a Go rendering; NULL: none). */
-void wl_add_raw(struct field_errors *e, enum field_error_type type, const char *field,
-                const char *value, const char *detail);
-
 /* ---- generic validations ---- */
 
 /* ValidateNonnegativeField for an optional int32 field: `must be greater than or equal to 0`. */
 void wl_nonnegative(const cJSON *v, const char *field, struct field_errors *e);
 /* The same for an int64 field. */
 void wl_nonnegative64(const cJSON *v, const char *field, struct field_errors *e);
-/* metav1 ValidateLabels / ValidateLabelName over a string map, errors on `field`. */
-void wl_validate_labels(const cJSON *labels, const char *field, struct field_errors *e);
-/* ValidateAnnotations: keys (lower-cased) as qualified names, total size 256 KiB. */
-void wl_validate_annotations(const cJSON *annotations, const char *field, struct field_errors *e);
 /* metav1 ValidateLabelSelector (NULL selector: nothing to check). allow_invalid_values is
  * upstream's AllowInvalidLabelValueInSelector. */
 void wl_validate_label_selector(const cJSON *sel, const char *field, bool allow_invalid_values,
                                 struct field_errors *e);
+/* `<field>: Invalid value: map[string]string{...}: `selector` does not match template
+ * `labels``, showing the template's labels. */
+void wl_selector_mismatch(const cJSON *tmpl, const char *field, struct field_errors *e);
 /* How a LabelSelector selects a set of labels, as LabelSelectorAsSelector + Matches:
  * WL_SEL_ERROR when it does not convert, WL_SEL_EMPTY for "everything" ({}), otherwise
  * WL_SEL_MATCH / WL_SEL_NO_MATCH. A NULL selector is "nothing" (never matches). */

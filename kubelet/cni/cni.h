@@ -11,7 +11,7 @@
  *   "prevResult" chained) and read the result or the error object {"code","msg","details"} from
  *   its stdout. The final ADD result is cached under <data_dir>/results/ so DEL and CHECK get
  *   their prevResult (and the config ADD used) even after a kubelet restart or a config change.
- *   A plugin of type "ckube-bridge" runs our own bridge + host-local plugin (bridge.c, ipam.c)
+ *   A plugin of type "ckube-bridge" runs our own bridge + host-local plugin (bridge*.c, ipam.c)
  *   in-process; any other type is an executable looked up in the bin dirs (CNI_PATH), so
  *   Debian's containernetworking-plugins ("bridge" + "host-local", /usr/lib/cni) can be swapped
  *   in by config alone.
@@ -42,6 +42,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -49,7 +50,7 @@
 #define KL_CNI_VERSION "1.0.0"
 /* Interface name the kubelet asks for in every pod (as upstream runtimes do). */
 #define KL_CNI_IFNAME "eth0"
-/* Our plugin's type name; configs naming it run bridge.c in-process. */
+/* Our plugin's type name; configs naming it run bridge*.c in-process. */
 #define KL_CNI_BRIDGE_TYPE "ckube-bridge"
 /* Default IPAM state dir of host-local. */
 #define KL_CNI_DEFAULT_IPAM_DIR "/var/lib/cni/networks"
@@ -169,7 +170,7 @@ int kl_cni_plugin_main(int argc, char **argv, char **envp);
 int kl_cni_plugin_run(const struct kl_cni_args *args, const char *conf, size_t len, cJSON **out,
                       struct kl_cni_error *e);
 
-/* ---- helpers shared with bridge.c / ipam.c ---- */
+/* ---- helpers shared with bridge*.c / ipam.c ---- */
 
 /* Validation with libcni's rules and messages; 0 or the CNI error (code 4 or 7). */
 int kl_cni_validate_container_id(const char *id, struct kl_cni_error *e);
@@ -179,5 +180,10 @@ int kl_cni_validate_ifname(const char *name, struct kl_cni_error *e);
 bool kl_cni_version_supported(const char *v);
 /* Compares two dotted versions like "0.4.0"; <0, 0, >0. Garbage sorts lowest. */
 int kl_cni_version_cmp(const char *a, const char *b);
+/* Writes all of data to fd (retrying short writes and EINTR); 0 or a negative errno. */
+int kl_cni_write_all(int fd, const char *data, size_t len);
+/* mkdir -p with mode for the directories it creates; 0 or a negative errno (-ENAMETOOLONG for a
+ * path of PATH_MAX or more). */
+int kl_cni_mkdir_p(const char *path, mode_t mode);
 
 #endif

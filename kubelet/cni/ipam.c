@@ -132,6 +132,24 @@ static int parse_range_ip(const char *s, uint32_t *ip, struct kl_cni_error *e)
     return 0;
 }
 
+/* An optional rangeStart / rangeEnd (`what`): def when not given, else an address that must lie
+ * in r's subnet (net, as text for the message). */
+static int range_bound(const struct kl_ipam_range *r, const char *s, uint32_t def, const char *what,
+                       const char *net, uint32_t *out, struct kl_cni_error *e)
+{
+    if (!s || !*s) {
+        *out = def;
+        return 0;
+    }
+    int rc = parse_range_ip(s, out, e);
+    if (rc < 0)
+        return rc;
+    if (!in_subnet(r, *out))
+        return kl_cni_error_set(e, KL_CNI_ERR_INVALID_CONFIG, "%s %s not in network %s", what, s,
+                                net);
+    return 0;
+}
+
 int kl_ipam_range_init(struct kl_ipam_range *r, const char *subnet, const char *start,
                        const char *end, const char *gateway, struct kl_cni_error *e)
 {
@@ -172,24 +190,9 @@ int kl_ipam_range_init(struct kl_ipam_range *r, const char *subnet, const char *
     } else {
         r->gateway = net + 1;
     }
-    if (start && *start) {
-        if ((rc = parse_range_ip(start, &r->start, e)) < 0)
-            return rc;
-        if (!in_subnet(r, r->start))
-            return kl_cni_error_set(e, KL_CNI_ERR_INVALID_CONFIG, "RangeStart %s not in network %s",
-                                    start, buf);
-    } else {
-        r->start = net + 1;
-    }
-    if (end && *end) {
-        if ((rc = parse_range_ip(end, &r->end, e)) < 0)
-            return rc;
-        if (!in_subnet(r, r->end))
-            return kl_cni_error_set(e, KL_CNI_ERR_INVALID_CONFIG, "RangeEnd %s not in network %s",
-                                    end, buf);
-    } else {
-        r->end = bcast - 1;
-    }
+    if ((rc = range_bound(r, start, net + 1, "RangeStart", buf, &r->start, e)) < 0 ||
+        (rc = range_bound(r, end, bcast - 1, "RangeEnd", buf, &r->end, e)) < 0)
+        return rc;
     /* upstream does not check this; an inverted range would make its iterator walk the whole
      * address space, so refuse it */
     if (r->start > r->end) {
@@ -483,24 +486,6 @@ struct store {
     int lock_fd;
 };
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-    char tmp[PATH_MAX];
-    if (ck_snprintf(tmp, sizeof(tmp), "%s", path) < 0)
-        return -ENAMETOOLONG;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
-
 /* Opens <dir>/<network> (creating it when create) and takes its lock. -ENOENT when the dir
  * does not exist and create is false. */
 static int store_open(struct store *s, const struct kl_ipam_conf *c, const char *default_dir,
@@ -516,7 +501,7 @@ static int store_open(struct store *s, const struct kl_ipam_conf *c, const char 
     if (ck_snprintf(s->dir, sizeof(s->dir), "%s/%s", base, network) < 0)
         return kl_cni_error_set(e, KL_CNI_ERR_INVALID_CONFIG, "ipam: data dir path too long");
     if (create) {
-        rc = mkdir_p(s->dir, 0755);
+        rc = kl_cni_mkdir_p(s->dir, 0755);
         if (rc < 0)
             return kl_cni_error_set(e, KL_CNI_ERR_IO, "mkdir %s: %s", s->dir, strerror(-rc));
     }
@@ -662,21 +647,6 @@ static int read_last_reserved(const struct store *s, uint32_t *ip)
     return kl_ipam_parse_ip4(trim_space(buf), ip);
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Claims ip for (id, ifname): 1 when claimed, 0 when the file already exists, <0 on error. */
 static int reserve(const struct store *s, uint32_t ip, const char *id, const char *ifname)
 {
@@ -687,7 +657,7 @@ static int reserve(const struct store *s, uint32_t ip, const char *id, const cha
     if (fd < 0)
         return errno == EEXIST ? 0 : -errno;
     CK_AUTOFREE char *contents = ck_xasprintf("%s\r\n%s", id, ifname);
-    int rc = write_all(fd, contents, strlen(contents));
+    int rc = kl_cni_write_all(fd, contents, strlen(contents));
     if (close(fd) < 0 && rc == 0)
         rc = -errno;
     if (rc < 0) {
@@ -698,7 +668,7 @@ static int reserve(const struct store *s, uint32_t ip, const char *id, const cha
     if (ck_snprintf(path, sizeof(path), "%s/" LAST_RESERVED_FILE, s->dir) < 0)
         return 1;
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write_all(fd, a, strlen(a)) < 0)
+    if (fd < 0 || kl_cni_write_all(fd, a, strlen(a)) < 0)
         ck_warn("ipam: cannot record %s in %s: %s", a, path, strerror(errno));
     if (fd >= 0)
         close(fd);
@@ -783,18 +753,26 @@ static void remove_owned(int dirfd, const char *name, uint32_t ip, enum match m,
         ck_warn("ipam: cannot release %s: %s", name, strerror(errno));
 }
 
-int kl_ipam_release(const struct kl_ipam_conf *c, const char *default_dir, const char *network,
-                    const char *id, const char *ifname, struct kl_cni_error *e)
+/* Checks the attachment's names and opens the network's store when it exists: 1 when open (the
+ * caller closes it), 0 when nothing was ever allocated in the network, or a negative errno. */
+static int store_open_existing(struct store *s, const struct kl_ipam_conf *c,
+                               const char *default_dir, const char *network, const char *id,
+                               const char *ifname, struct kl_cni_error *e)
 {
     int rc;
     if ((rc = kl_cni_validate_container_id(id, e)) < 0 ||
         (rc = kl_cni_validate_ifname(ifname, e)) < 0)
         return rc;
+    rc = store_open(s, c, default_dir, network, false, e);
+    return rc == -ENOENT ? 0 : rc < 0 ? rc : 1;
+}
+
+int kl_ipam_release(const struct kl_ipam_conf *c, const char *default_dir, const char *network,
+                    const char *id, const char *ifname, struct kl_cni_error *e)
+{
     struct store s;
-    rc = store_open(&s, c, default_dir, network, false, e);
-    if (rc == -ENOENT)
-        return 0; /* nothing was ever allocated in this network */
-    if (rc < 0)
+    int rc = store_open_existing(&s, c, default_dir, network, id, ifname, e);
+    if (rc <= 0)
         return rc;
     /* files naming the interface first; the older id-only files only when there are none */
     struct release_ctx ctx = {MATCH_NEW, 0};
@@ -813,16 +791,10 @@ int kl_ipam_find(const struct kl_ipam_conf *c, const char *default_dir, const ch
                  const char *id, const char *ifname, uint32_t *ips, size_t max, size_t *n,
                  struct kl_cni_error *e)
 {
-    int rc;
     *n = 0;
-    if ((rc = kl_cni_validate_container_id(id, e)) < 0 ||
-        (rc = kl_cni_validate_ifname(ifname, e)) < 0)
-        return rc;
     struct store s;
-    rc = store_open(&s, c, default_dir, network, false, e);
-    if (rc == -ENOENT)
-        return 0;
-    if (rc < 0)
+    int rc = store_open_existing(&s, c, default_dir, network, id, ifname, e);
+    if (rc <= 0)
         return rc;
     struct found f = {ips, max, 0};
     rc = walk_owned(&s, id, ifname, collect, &f);
