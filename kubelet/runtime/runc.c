@@ -218,7 +218,7 @@ static unsigned long long proc_start_time(int pid)
         return 0;
     p++;
     /* fields after the command: state(3) ppid(4) ... starttime(22) */
-    for (int field = 2; field < 22 && p; field++) {
+    for (int field = 2; field < 21 && p; field++) {
         p = strchr(p + 1, ' ');
     }
     return p ? strtoull(p + 1, NULL, 10) : 0;

@@ -1,0 +1,532 @@
+#!/usr/bin/env bats
+# The kubelet on the lab (deploy/lab): Nodes register and become Ready, pods run in runc with
+# an IP from their node's pod CIDR, reach each other, end as Completed / Error / OOMKilled,
+# crash-loop, fail to pull, see their configMap volumes, survive a kubelet restart, and leave
+# nothing behind once deleted. Checked with the real kubectl, as a user sees it.
+#
+# Runs its own lab (unique prefix, subnets, directory). The kubelets are started through a
+# small wrapper that adds the flags the lab does not pass yet: a per-node --cgroup-root (so
+# the suite's pod cgroups are its own and removed at the end) and --registry-mirrors-only
+# (the lab has no internet, so a missing image fails at the lab registry).
+
+ROOT=${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+LAB=$ROOT/deploy/lab
+
+lab() {
+    "$LAB" --dir "$T_DIR" "$@"
+}
+
+k() {
+    kubectl --kubeconfig "$T_DIR/kubeconfig" "$@"
+}
+
+# wait_for SECONDS CMD...: until CMD succeeds (polled every 0.25 s)
+wait_for() {
+    local limit=$1
+    shift
+    local deadline=$((SECONDS + limit))
+    until "$@"; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.25
+    done
+}
+
+# the pod's field by jsonpath
+jp() {
+    k get pod "$1" -o "jsonpath=$2" 2>/dev/null
+}
+
+field_is() {
+    [ "$(jp "$1" "$2")" = "$3" ]
+}
+
+# getpod NAME: the pod's JSON into $P (one API call), read with pj JQ_FILTER
+getpod() {
+    P=$(k get pod "$1" -o json)
+}
+
+pj() {
+    jq -r "$1" <<<"$P"
+}
+
+# pod manifests, created at once in setup_file so the slow parts (back-offs) overlap
+pods_yaml() {
+    cat <<EOF
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {greeting: "hello from a configMap", mode: fast}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: hello}
+spec:
+  nodeName: node-1
+  terminationGracePeriodSeconds: 2
+  containers:
+  - {name: c, image: busybox, command: [sh, -c, 'echo hello; sleep 3600']}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-a, labels: {app: web}}
+spec:
+  nodeName: node-1
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: c
+    image: ckube/agnhost
+    args: [netexec, --http-port=8080]
+    volumeMounts: [{name: cfg, mountPath: /etc/settings}]
+    readinessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 1}
+  volumes: [{name: cfg, configMap: {name: settings}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-b}
+spec:
+  nodeName: node-1
+  terminationGracePeriodSeconds: 2
+  containers:
+  - {name: c, image: ckube/agnhost, args: [netexec, --http-port=8080]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-c}
+spec:
+  nodeName: node-2
+  terminationGracePeriodSeconds: 2
+  containers:
+  - {name: c, image: ckube/agnhost, args: [netexec, --http-port=8080]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: done-ok}
+spec:
+  nodeName: node-2
+  restartPolicy: Never
+  containers:
+  - {name: c, image: busybox:1.36, command: [sh, -c, 'echo finished; exit 0']}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: done-bad}
+spec:
+  nodeName: node-2
+  restartPolicy: Never
+  containers:
+  - {name: c, image: busybox:1.36, command: [sh, -c, 'echo broken >&2; exit 1']}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: crasher}
+spec:
+  nodeName: node-1
+  containers:
+  - {name: c, image: busybox:1.36, command: [sh, -c, 'exit 3']}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: no-image}
+spec:
+  nodeName: node-2
+  containers:
+  - {name: c, image: busybox:does-not-exist}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: inits}
+spec:
+  nodeName: node-2
+  terminationGracePeriodSeconds: 2
+  initContainers:
+  - name: first
+    image: busybox:1.36
+    command: [sh, -c, 'echo first >> /work/order']
+    volumeMounts: [{name: work, mountPath: /work}]
+  - name: second
+    image: busybox:1.36
+    command: [sh, -c, 'echo second >> /work/order']
+    volumeMounts: [{name: work, mountPath: /work}]
+  containers:
+  - name: app
+    image: ckube/agnhost
+    args: [netexec, --http-port=8080]
+    volumeMounts: [{name: work, mountPath: /work}]
+  volumes: [{name: work, emptyDir: {}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: unhealthy}
+spec:
+  nodeName: node-2
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: [sh, -c, 'touch /tmp/healthy; sleep 2; rm /tmp/healthy; sleep 3600']
+    livenessProbe: {exec: {command: [cat, /tmp/healthy]}, periodSeconds: 1, failureThreshold: 1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: hog}
+spec:
+  nodeName: node-1
+  restartPolicy: Never
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: [sh, -c, 'head -c 200m /dev/zero | tail']
+    resources: {limits: {memory: 16Mi}}
+EOF
+}
+
+setup_file() {
+    [ "$(id -u)" = 0 ] || skip "the lab needs root"
+    command -v runc >/dev/null || skip "runc is not installed"
+    local bin=${CKUBE_BIN:-$ROOT/bin}
+    [ -x "$bin/kubelet" ] || skip "$bin/kubelet is not built"
+    export T_ID="$((RANDOM % 100))$(head -c 2 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    export T_PREFIX="ckk${T_ID}"
+    export T_DIR="$BATS_FILE_TMPDIR/lab"
+    export T_SUBNET="10.250.$((100 + RANDOM % 150))"
+    export T_PODNET="10.$((200 + RANDOM % 50))"
+    export T_SVC="10.$((160 + RANDOM % 30)).0.0/16"
+    export T_BIN="$BATS_FILE_TMPDIR/bin"
+    mkdir -p "$T_BIN"
+    local b
+    for b in kube-apiserver kube-scheduler kube-controller-manager; do
+        [ -x "$bin/$b" ] && ln -s "$bin/$b" "$T_BIN/$b"
+    done
+    cat >"$T_BIN/kubelet" <<EOF
+#!/bin/sh
+node=
+for a in "\$@"; do
+    case "\$a" in --hostname-override=*) node=\${a#--hostname-override=} ;; esac
+done
+exec "$bin/kubelet" --cgroup-root="/$T_PREFIX-\$node" --registry-mirrors-only "\$@"
+EOF
+    chmod +x "$T_BIN/kubelet"
+    "$LAB" up --dir "$T_DIR" --prefix "$T_PREFIX" --subnet "$T_SUBNET" --pod-net "$T_PODNET" \
+        --service-cidr "$T_SVC" --bin "$T_BIN" --nodes 2 >"$BATS_FILE_TMPDIR/up.out" 2>&1
+    echo "$?" >"$BATS_FILE_TMPDIR/up.rc"
+    [ "$(cat "$BATS_FILE_TMPDIR/up.rc")" = 0 ] || return 0
+    pods_yaml | kubectl --kubeconfig "$T_DIR/kubeconfig" apply -f - >"$BATS_FILE_TMPDIR/apply.out" 2>&1
+}
+
+teardown_file() {
+    [ -n "${T_DIR:-}" ] || return 0
+    "$LAB" down --dir "$T_DIR" >/dev/null 2>&1
+    # the pod cgroups of the suite's kubelets (their processes are gone with the lab)
+    local d
+    for d in /sys/fs/cgroup/*/"$T_PREFIX"-node-* /sys/fs/cgroup/"$T_PREFIX"-node-*; do
+        [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
+    return 0
+}
+
+setup() {
+    [ "$(cat "$BATS_FILE_TMPDIR/up.rc" 2>/dev/null)" = 0 ] || {
+        cat "$BATS_FILE_TMPDIR/up.out" 2>/dev/null
+        false
+    }
+}
+
+# pod_netns_exec POD CMD...: runs CMD in the pod's network namespace (its sandbox's ns/net)
+pod_netns_exec() {
+    local uid node s
+    uid=$(jp "$1" '{.metadata.uid}')
+    node=$(jp "$1" '{.spec.nodeName}')
+    shift
+    for s in "$T_DIR/$node"/kubelet/runtime/sandboxes/*; do
+        grep -qs "\"$uid\"" "$s/meta.json" || continue
+        nsenter --net="$s/ns/net" "$@"
+        return
+    done
+    return 1
+}
+
+node_ready() {
+    [ "$(k get node "$1" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]
+}
+
+@test "kubelet: both nodes register, become Ready and renew their Lease" {
+    wait_for 30 node_ready node-1
+    wait_for 30 node_ready node-2
+    run k get node node-1 -o json
+    [ "$status" -eq 0 ]
+    local n=$output
+    [ "$(jq -r '.status.conditions[] | select(.type=="Ready") | .reason' <<<"$n")" = KubeletReady ]
+    [ "$(jq -r '.status.conditions[] | select(.type=="Ready") | .message' <<<"$n")" = \
+        "kubelet is posting ready status" ]
+    [ "$(jq -r '.status.conditions[] | select(.type=="MemoryPressure") | .reason' <<<"$n")" = \
+        KubeletHasSufficientMemory ]
+    [ "$(jq -r '[.status.conditions[].type] | join(",")' <<<"$n")" = \
+        "MemoryPressure,DiskPressure,PIDPressure,Ready" ]
+    [ "$(jq -r '.metadata.labels["kubernetes.io/hostname"]' <<<"$n")" = node-1 ]
+    [ "$(jq -r '.metadata.labels["kubernetes.io/os"]' <<<"$n")" = linux ]
+    [ "$(jq -r '.metadata.labels["kubernetes.io/arch"]' <<<"$n")" = amd64 ]
+    [ "$(jq -r '.spec.podCIDR' <<<"$n")" = "$T_PODNET.1.0/24" ]
+    [ "$(jq -r '.status.nodeInfo.kubeletVersion' <<<"$n")" = v1.32.4 ]
+    [[ "$(jq -r '.status.nodeInfo.containerRuntimeVersion' <<<"$n")" == runc://* ]]
+    [ "$(jq -r '.status.capacity.pods' <<<"$n")" = 110 ]
+    [ "$(jq -r '.status.allocatable.cpu' <<<"$n")" = "$(jq -r '.status.capacity.cpu' <<<"$n")" ]
+    [ -n "$(jq -r '.status.allocatable.memory' <<<"$n")" ]
+    [ "$(jq -r '.status.addresses[] | select(.type=="InternalIP") | .address' <<<"$n")" = \
+        "$T_SUBNET.11" ]
+    [ "$(jq -r '.status.daemonEndpoints.kubeletEndpoint.Port' <<<"$n")" = 10250 ]
+    run k get lease -n kube-node-lease node-2 -o json
+    [ "$status" -eq 0 ]
+    [ "$(jq -r .spec.holderIdentity <<<"$output")" = node-2 ]
+    [ "$(jq -r .spec.leaseDurationSeconds <<<"$output")" = 40 ]
+    [ "$(jq -r '.metadata.ownerReferences[0].kind' <<<"$output")" = Node ]
+    # kubectl's view
+    run k get nodes
+    [[ "$output" == *"node-1   Ready"* ]]
+    [[ "$output" == *"node-2   Ready"* ]]
+    # the health endpoint, inside the node's namespace
+    run lab exec node-1 -- curl -fsS -m 3 http://127.0.0.1:10248/healthz
+    [ "$output" = ok ]
+}
+
+@test "kubelet: a busybox pod runs on node-1 with an IP of node-1's pod CIDR" {
+    wait_for 60 field_is hello '{.status.phase}' Running
+    getpod hello
+    local ip
+    ip=$(pj .status.podIP)
+    [[ "$ip" == "$T_PODNET.1."* ]]
+    [ "$(pj '.status.podIPs[0].ip')" = "$ip" ]
+    [ "$(pj .status.hostIP)" = "$T_SUBNET.11" ]
+    [ "$(pj '.status.containerStatuses[0].state.running.startedAt')" != null ]
+    [ "$(pj '.status.containerStatuses[0].ready')" = true ]
+    [ "$(pj '.status.containerStatuses[0].started')" = true ]
+    [ "$(pj '.status.containerStatuses[0].restartCount')" = 0 ]
+    [[ "$(pj '.status.containerStatuses[0].containerID')" == runc://* ]]
+    [ "$(pj '.status.containerStatuses[0].image')" = docker.io/library/busybox:latest ]
+    [[ "$(pj '.status.containerStatuses[0].imageID')" == docker.io/library/busybox@sha256:* ]]
+    [ "$(pj .status.qosClass)" = BestEffort ]
+    [ "$(pj .status.startTime)" != null ]
+    [ "$(pj '[.status.conditions[] | .type + "=" + .status] | join(",")')" = \
+        "PodReadyToStartContainers=True,Initialized=True,Ready=True,ContainersReady=True,PodScheduled=True" ]
+    # kubectl get -o wide: STATUS, IP, NODE
+    run k get pod hello -o wide --no-headers
+    [ "$status" -eq 0 ]
+    read -r name ready st restarts age podip node _ <<<"$output"
+    [ "$name" = hello ]
+    [ "$ready" = 1/1 ]
+    [ "$st" = Running ]
+    [ "$restarts" = 0 ]
+    [ "$podip" = "$ip" ]
+    [ "$node" = node-1 ]
+    # the container's output in its CRI log
+    local log="$T_DIR/node-1/kubelet/pods-logs/default_hello_$(pj .metadata.uid)/c/0.log"
+    wait_for 10 test -s "$log"
+    grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z stdout F hello$' "$log"
+    # the pod's own network namespace has that address on eth0
+    run pod_netns_exec hello ip -4 -o addr show dev eth0
+    [ "$status" -eq 0 ]
+    [[ "$output" == *" inet $ip/24 "* ]]
+}
+
+@test "kubelet: pods reach each other on one node and across nodes" {
+    wait_for 60 field_is web-a '{.status.containerStatuses[0].ready}' true
+    wait_for 60 field_is web-b '{.status.phase}' Running
+    wait_for 60 field_is web-c '{.status.phase}' Running
+    local a b c
+    a=$(jp web-a '{.status.podIP}')
+    b=$(jp web-b '{.status.podIP}')
+    c=$(jp web-c '{.status.podIP}')
+    [[ "$c" == "$T_PODNET.2."* ]]
+    # from node-1 into web-a, and from web-a to web-b (same node) and web-c (node-2)
+    run lab exec node-1 -- curl -fsS -m 5 "http://$a:8080/hostname"
+    [ "$output" = web-a ]
+    run lab exec node-1 -- curl -fsS -m 5 "http://$a:8080/shell?cmd=wget+-qO-+http://$b:8080/hostname"
+    [[ "$output" == *'"output":"web-b"'* ]]
+    run lab exec node-1 -- curl -fsS -m 5 "http://$a:8080/shell?cmd=wget+-qO-+http://$c:8080/clientip"
+    [[ "$output" == *"\"output\":\"$a:"* ]]
+    # the readiness probe made web-a Ready
+    [ "$(jp web-a '{.status.conditions[?(@.type=="Ready")].status}')" = True ]
+}
+
+@test "kubelet: a configMap volume's files are visible in the container" {
+    wait_for 60 field_is web-a '{.status.phase}' Running
+    local a
+    a=$(jp web-a '{.status.podIP}')
+    run lab exec node-1 -- curl -fsS -m 5 "http://$a:8080/shell?cmd=cat+/etc/settings/greeting"
+    [[ "$output" == *'"output":"hello from a configMap"'* ]]
+    run lab exec node-1 -- curl -fsS -m 5 "http://$a:8080/shell?cmd=readlink+/etc/settings/mode"
+    [[ "$output" == *'"output":"..data/mode\n"'* ]]
+}
+
+@test "kubelet: restartPolicy Never: exit 0 is Succeeded/Completed, exit 1 is Failed/Error" {
+    wait_for 60 field_is done-ok '{.status.phase}' Succeeded
+    wait_for 60 field_is done-bad '{.status.phase}' Failed
+    getpod done-ok
+    [ "$(pj '.status.containerStatuses[0].state.terminated.reason')" = Completed ]
+    [ "$(pj '.status.containerStatuses[0].state.terminated.exitCode')" = 0 ]
+    [ "$(pj '.status.conditions[] | select(.type=="Ready") | .reason')" = PodCompleted ]
+    getpod done-bad
+    [ "$(pj '.status.containerStatuses[0].state.terminated.reason')" = Error ]
+    [ "$(pj '.status.containerStatuses[0].state.terminated.exitCode')" = 1 ]
+    [ "$(pj '.status.conditions[] | select(.type=="Ready") | .reason')" = PodFailed ]
+    run k get pods done-ok done-bad --no-headers
+    [[ "$output" == *"done-ok "*"0/1"*"Completed"* ]]
+    [[ "$output" == *"done-bad "*"0/1"*"Error"* ]]
+}
+
+@test "kubelet: a crashing container with restartPolicy Always goes CrashLoopBackOff" {
+    crashlooping() {
+        getpod crasher &&
+            [ "$(pj '.status.containerStatuses[0].state.waiting.reason')" = CrashLoopBackOff ] &&
+            [ "$(pj '.status.containerStatuses[0].restartCount')" -gt 0 ]
+    }
+    wait_for 60 crashlooping
+    [ "$(pj .status.phase)" = Running ]
+    [ "$(pj '.status.containerStatuses[0].lastState.terminated.exitCode')" = 3 ]
+    [ "$(pj '.status.containerStatuses[0].lastState.terminated.reason')" = Error ]
+    [[ "$(pj '.status.containerStatuses[0].state.waiting.message')" == \
+        "back-off "*" restarting failed container=c pod=crasher_default("* ]]
+    run k get pod crasher --no-headers
+    [[ "$output" == *CrashLoopBackOff* ]]
+    run k get events --field-selector involvedObject.name=crasher,reason=BackOff -o name
+    [ -n "$output" ]
+}
+
+@test "kubelet: a missing image gives ErrImagePull, then ImagePullBackOff" {
+    pull_failed() {
+        k get events --field-selector involvedObject.name=no-image,reason=Failed \
+            -o jsonpath='{.items[*].message}' 2>/dev/null | grep -q 'Error: ErrImagePull'
+    }
+    wait_for 60 pull_failed
+    wait_for 30 field_is no-image '{.status.containerStatuses[0].state.waiting.reason}' \
+        ImagePullBackOff
+    getpod no-image
+    [ "$(pj '.status.containerStatuses[0].state.waiting.message')" = \
+        'Back-off pulling image "busybox:does-not-exist"' ]
+    [ "$(pj .status.phase)" = Pending ]
+    run k get events --field-selector involvedObject.name=no-image,reason=Failed \
+        -o jsonpath='{.items[*].message}'
+    [[ "$output" == *'Failed to pull image "busybox:does-not-exist": '*'not found'* ]]
+}
+
+@test "kubelet: a container over its 16Mi memory limit is OOMKilled" {
+    wait_for 60 field_is hog '{.status.phase}' Failed
+    getpod hog
+    [ "$(pj '.status.containerStatuses[0].state.terminated.reason')" = OOMKilled ]
+    [ "$(pj '.status.containerStatuses[0].state.terminated.exitCode')" = 137 ]
+    run k get pod hog --no-headers
+    [[ "$output" == *OOMKilled* ]]
+}
+
+@test "kubelet: init containers run in order to completion before the app container" {
+    wait_for 60 field_is inits '{.status.phase}' Running
+    getpod inits
+    [ "$(pj '[.status.initContainerStatuses[] | .name + "=" + .state.terminated.reason] | join(",")')" = \
+        "first=Completed,second=Completed" ]
+    [ "$(pj '.status.initContainerStatuses[1].state.terminated.exitCode')" = 0 ]
+    [ "$(pj '.status.initContainerStatuses[0].ready')" = true ]
+    [ "$(pj '.status.conditions[] | select(.type=="Initialized") | .status')" = True ]
+    [ "$(pj '.status.containerStatuses[0].state.running.startedAt')" != null ]
+    # both wrote into the shared emptyDir, in order
+    run lab exec node-2 -- curl -fsS -m 5 "http://$(pj .status.podIP):8080/shell?cmd=cat+/work/order"
+    [[ "$output" == *'"output":"first\nsecond\n"'* ]]
+    run k get pod inits --no-headers
+    [[ "$output" == *"inits "*"1/1"*"Running"* ]]
+}
+
+@test "kubelet: a failing liveness probe restarts the container" {
+    restarted() {
+        [ "$(jp unhealthy '{.status.containerStatuses[0].restartCount}')" -gt 0 ] 2>/dev/null
+    }
+    wait_for 60 restarted
+    getpod unhealthy
+    [ "$(pj '.status.containerStatuses[0].lastState.terminated.exitCode')" = 137 ]
+    run k get events --field-selector involvedObject.name=unhealthy -o json
+    [[ "$(jq -r '.items[] | select(.reason=="Unhealthy") | .message' <<<"$output")" == \
+        "Liveness probe failed: cat: can't open '/tmp/healthy': No such file or directory"* ]]
+    [ "$(jq -r '.items[] | select(.reason=="Killing") | .message' <<<"$output" | head -n1)" = \
+        "Container c failed liveness probe, will be restarted" ]
+    [ "$(jq -r '.items[] | select(.reason=="Unhealthy") | .involvedObject.fieldPath' <<<"$output" | head -n1)" = \
+        "spec.containers{c}" ]
+}
+
+@test "kubelet: a restarted kubelet adopts running containers without restarting them" {
+    wait_for 60 field_is hello '{.status.phase}' Running
+    getpod hello
+    local cid started
+    cid=$(pj '.status.containerStatuses[0].containerID')
+    started=$(pj '.status.containerStatuses[0].state.running.startedAt')
+    local log=$T_DIR/logs/node-1-kubelet.log starts
+    starts=$(grep -c "Started kubelet" "$log")
+    run lab restart node-1 kubelet
+    [ "$status" -eq 0 ]
+    started_again() { [ "$(grep -c "Started kubelet" "$log")" -gt "$starts" ]; }
+    wait_for 30 started_again
+    # it found the pods the runtime runs (hello among them)
+    [ "$(grep "Adopted" "$log" | tail -n1 | grep -oE '[0-9]+ pods')" != "0 pods" ]
+    sleep 2 # a few syncs of the adopted pods
+    getpod hello
+    [ "$(pj '.status.containerStatuses[0].containerID')" = "$cid" ]
+    [ "$(pj '.status.containerStatuses[0].state.running.startedAt')" = "$started" ]
+    [ "$(pj '.status.containerStatuses[0].restartCount')" = 0 ]
+    [ "$(pj .status.phase)" = Running ]
+    wait_for 30 node_ready node-1
+    # the adopted pod keeps its network
+    run pod_netns_exec hello ip -4 -o addr show dev eth0
+    [[ "$output" == *" inet $(jp hello '{.status.podIP}')/24 "* ]]
+}
+
+@test "kubelet: deleting a pod stops its container and removes it, its mounts and its netns" {
+    wait_for 60 field_is hello '{.status.phase}' Running
+    getpod hello
+    local uid cid root=$T_DIR/node-1/kubelet
+    uid=$(pj .metadata.uid)
+    cid=$(pj '.status.containerStatuses[0].containerID')
+    cid=${cid#runc://}
+    runc --root "$root/runtime/runc" state "$cid" >/dev/null
+    run k delete pod hello --wait=true --timeout=30s
+    [ "$status" -eq 0 ]
+    run k get pod hello
+    [ "$status" -ne 0 ]
+    [[ "$output" == *NotFound* ]]
+    # no runc state, no container or sandbox directory, no mount, no netns left
+    run runc --root "$root/runtime/runc" state "$cid"
+    [ "$status" -ne 0 ]
+    [ -z "$(runc --root "$root/runtime/runc" list -q)" ] || [[ "$(runc --root "$root/runtime/runc" list -q)" != *"$cid"* ]]
+    [ ! -e "$root/runtime/containers/$cid" ]
+    [ ! -e "$root/pods/$uid" ]
+    run grep -F -e "$uid" -e "$cid" /proc/self/mountinfo
+    [ "$status" -ne 0 ]
+    local s
+    for s in "$root"/runtime/sandboxes/*; do
+        [ -e "$s" ] || continue
+        ! grep -qs "$uid" "$s/meta.json"
+    done
+    # no cgroup for the pod on the node either
+    [ -z "$(find /sys/fs/cgroup/memory/"$T_PREFIX"-node-1 -maxdepth 3 -name "pod$uid" 2>/dev/null)" ]
+}
+
+@test "kubelet: deleted finished pods leave nothing behind on their nodes" {
+    run k delete pod done-ok done-bad hog crasher no-image web-a web-b web-c inits unhealthy \
+        --wait=true --timeout=60s
+    [ "$status" -eq 0 ]
+    local n root
+    for n in 1 2; do
+        root=$T_DIR/node-$n/kubelet
+        [ -z "$(ls -A "$root/runtime/containers")" ]
+        [ -z "$(ls -A "$root/runtime/sandboxes")" ]
+        [ -z "$(ls -A "$root/pods")" ]
+    done
+    run grep -F "$T_DIR/node-" /proc/self/mountinfo
+    [ "$status" -ne 0 ]
+}
+
+@test "kubelet: no daemon wrote a sanitizer report (SAN builds)" {
+    # a graceful stop of each kubelet (LeakSanitizer reports at exit)
+    run lab restart node-1 kubelet
+    [ "$status" -eq 0 ]
+    run lab restart node-2 kubelet
+    [ "$status" -eq 0 ]
+    run grep -l -e "ERROR: AddressSanitizer" -e "ERROR: LeakSanitizer" -e "runtime error:" \
+        "$T_DIR"/logs/*.log
+    [ "$status" -ne 0 ]
+}
