@@ -327,6 +327,20 @@ node_ready() {
     [[ "$output" == *" inet $ip/24 "* ]]
 }
 
+@test "kubectl run: the scheduler places the pod and a kubelet runs it in runc" {
+    [ -x "$T_BIN/kube-scheduler" ] || skip "kube-scheduler not built"
+    run k run via-scheduler --image=busybox:1.36 -- sh -c 'echo scheduled; sleep 3600'
+    [ "$status" = 0 ]
+    [ "$output" = "pod/via-scheduler created" ]
+    wait_for 60 field_is via-scheduler '{.status.phase}' Running
+    run k get pod via-scheduler -o jsonpath='{.spec.nodeName} {.status.conditions[?(@.type=="PodScheduled")].status}'
+    [[ "$output" =~ ^node-[12]\ True$ ]]
+    run k get pod via-scheduler -o wide --no-headers
+    [[ "$output" =~ ^via-scheduler\ +1/1\ +Running ]]
+    # gone before later tests count what is left on the nodes
+    k delete pod via-scheduler --grace-period=1 --timeout=60s >/dev/null
+}
+
 @test "kubelet: pods reach each other on one node and across nodes" {
     wait_for 60 field_is web-a '{.status.containerStatuses[0].ready}' true
     wait_for 60 field_is web-b '{.status.phase}' Running
