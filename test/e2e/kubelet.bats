@@ -399,8 +399,10 @@ node_ready() {
     [ "$(pj '.status.containerStatuses[0].lastState.terminated.reason')" = Error ]
     [[ "$(pj '.status.containerStatuses[0].state.waiting.message')" == \
         "back-off "*" restarting failed container=c pod=crasher_default("* ]]
-    run k get pod crasher --no-headers
-    [[ "$output" == *CrashLoopBackOff* ]]
+    # the printed STATUS follows the container: it reads CrashLoopBackOff while
+    # the kubelet waits out the back-off and Error or Running around each restart
+    printed_backoff() { [[ "$(k get pod crasher --no-headers)" == *CrashLoopBackOff* ]]; }
+    wait_for 60 printed_backoff
     run k get events --field-selector involvedObject.name=crasher,reason=BackOff -o name
     [ -n "$output" ]
 }
