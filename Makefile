@@ -97,10 +97,12 @@ $(BUILD)/apiserver/proto/table.o: apiserver/proto/fields.txt
 
 test-bins: $(UNIT_BINS) $(INTEG_BINS)
 
-# make test: deps, release build, sanitizer build of every C test, then every suite.
+# make test: deps, release build, sanitizer build of every C test, the fuzz targets (their
+# seeds and kept reproducers run once, as a regression suite), then every suite.
 test: deps
 	$(MAKE) all
 	$(MAKE) SAN=1 all test-bins
+	$(MAKE) fuzz
 	./test/run
 
 check-asan: deps

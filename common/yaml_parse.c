@@ -782,12 +782,17 @@ static int parse_json_stream(const char *data, size_t len, unsigned flags, cJSON
             /* not YAML (libyaml rejects invalid UTF-8, tabs, ...): decode with Go's JSON
              * rules, as kubectl's decoder does (U+FFFD for invalid UTF-8, last duplicate
              * key wins) rather than cJSON's */
-            cJSON *go = ck_json_parse(data + start, i - start, NULL);
-            if (go) {
-                cJSON_Delete(strict);
-                strict = go;
+            struct ck_error jerr = CK_ERROR_INIT;
+            const struct ck_json_parse_opts raw = {.raw_message = true};
+            cJSON *go = ck_json_parse_with(data + start, i - start, &raw, &jerr);
+            cJSON_Delete(strict);
+            if (!go) {
+                /* cJSON is laxer than Go (it skips control bytes such as NUL as space) */
+                int rc = stream_error(err, docs, "%s", jerr.message);
+                ck_error_clear(&jerr);
+                return rc;
             }
-            add_doc(docs, strict);
+            add_doc(docs, go);
         }
         for (size_t k = start; k < i; k++)
             if (data[k] == '\n')

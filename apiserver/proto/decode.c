@@ -475,7 +475,8 @@ static cJSON *intorstring_json(struct dctx *c, const struct pt_message *m, const
         return NULL;
     int64_t type = (int64_t)s.v[1];
     int32_t ival = (int32_t)(uint32_t)s.v[2];
-    *zero = type == 0 && ival == 0 && s.n[3] == 0;
+    /* zero by the value it shows: an int 0 whose unused strVal is set still reads as 0 */
+    *zero = type == 0 && ival == 0;
     if (type == 0)
         return cJSON_CreateNumber(ival);
     if (type == 1)

@@ -549,6 +549,9 @@ static void streams_split_as_kubectl_does(void **state)
          "[{\"a\":1,\"b\":12345678901234567890},{\"c\":[1,2]},{\"d\":\"\xf0\x9f\x98\x80\"}]"},
         {"{\"a\": 1,}", "ERR: json: line 1: invalid character '}' in JSON input"},
         {"{\"a\": 1\n", "ERR: unexpected EOF"},
+        /* control bytes are not JSON space (cJSON would skip them), invalid UTF-8 is U+FFFD */
+        {"{\"a\\u0041\xb1\":\x01 1}", "ERR: invalid character '\\x01' looking for beginning of value"},
+        {"{\"a\xb1\": 1}", "[{\"a\xef\xbf\xbd\":1}]"},
     };
     for (size_t i = 0; i < CK_ARRAY_SIZE(cases); i++) {
         char *got = stream2j(cases[i].in);
