@@ -129,7 +129,8 @@ void meta_prepare_update(const struct resource *r, cJSON *obj, const cJSON *old,
         static const char *const RESET[] = {"labels", "annotations", "finalizers",
                                             "ownerReferences", NULL};
         for (size_t i = 0; RESET[i]; i++)
-            copy_field(m, om, RESET[i]);
+            if (strcmp(RESET[i], "annotations") != 0 || !(s->flags & STRAT_STATUS_ANNOTATIONS))
+                copy_field(m, om, RESET[i]);
         cJSON *st = cJSON_DetachItemFromObjectCaseSensitive(obj, "status");
         cJSON *keep = cJSON_DetachItemFromObjectCaseSensitive(obj, "metadata");
         cJSON *child;

@@ -9,6 +9,7 @@
 #include "cm.h"
 #include "component.h"
 #include "daemon.h"
+#include "deployment.h"
 #include "endpoints.h"
 #include "flags.h"
 #include "replicaset.h"
@@ -22,6 +23,7 @@ static const struct ck_controller_desc controllers[] = {
     {"namespace-controller", cm_namespace_start, false},
     {"garbage-collector-controller", cm_gc_start, false},
     {"replicaset-controller", replicaset_start, false},
+    {"deployment-controller", deployment_start, false},
     {"endpoints-controller", endpoints_start, false},
     {"endpointslice-controller", endpointslice_start, false},
     {NULL, NULL, false},

@@ -253,7 +253,7 @@ static void deployment_prepare_update(cJSON *obj, const cJSON *old)
 }
 
 const struct strategy strategy_deployment = {
-    .flags = STRAT_STATUS | STRAT_GENERATION,
+    .flags = STRAT_STATUS | STRAT_GENERATION | STRAT_STATUS_ANNOTATIONS,
     .defaults = deployment_defaults,
     .prepare_update = deployment_prepare_update,
     .validate = deployment_validate,

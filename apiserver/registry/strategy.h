@@ -31,6 +31,9 @@ enum {
     STRAT_GENERATION = 1 << 1,
     /* Create keeps the status the client sent (nodes register with their status). */
     STRAT_CREATE_STATUS = 1 << 2,
+    /* A /status update may change annotations (upstream's deployment status strategy keeps
+     * only spec and labels: the controller writes the revision annotation with the status). */
+    STRAT_STATUS_ANNOTATIONS = 1 << 3,
 };
 
 struct strategy {
