@@ -12,6 +12,7 @@
 #include "deployment.h"
 #include "endpoints.h"
 #include "flags.h"
+#include "nodeipam.h"
 #include "replicaset.h"
 #include "timeutil.h"
 
@@ -26,6 +27,7 @@ static const struct ck_controller_desc controllers[] = {
     {"deployment-controller", deployment_start, false},
     {"endpoints-controller", endpoints_start, false},
     {"endpointslice-controller", endpointslice_start, false},
+    {"node-ipam-controller", nodeipam_start, false},
     {NULL, NULL, false},
 };
 
@@ -63,6 +65,16 @@ int main(int argc, char **argv)
         CK_DURATION_FLAG("min-resync-period", &cfg.min_resync_period,
                          "The resync period in reflectors will be random between "
                          "MinResyncPeriod and 2*MinResyncPeriod."),
+        CK_BOOL_FLAG("allocate-node-cidrs", &nodeipam_flags.allocate_node_cidrs,
+                     "Should CIDRs for Pods be allocated and set on the cloud provider."),
+        CK_STRING_FLAG("cluster-cidr", &nodeipam_flags.cluster_cidr,
+                       "CIDR Range for Pods in cluster. Only used when --allocate-node-cidrs=true; "
+                       "if false, this option will be ignored."),
+        CK_INT_FLAG("node-cidr-mask-size", &nodeipam_flags.node_cidr_mask_size,
+                    "Mask size for node cidr in cluster. Default is 24 for IPv4 and 64 for IPv6."),
+        CK_STRING_FLAG("service-cluster-ip-range", &nodeipam_flags.service_cluster_ip_range,
+                       "CIDR Range for Services in cluster. Requires --allocate-node-cidrs to be "
+                       "true"),
         CK_BOOL_FLAG("version", &version, "Print version information and quit."),
         CK_FLAG_END,
     };

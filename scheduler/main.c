@@ -7,6 +7,7 @@
 
 #include "client.h"
 #include "component.h"
+#include "config.h"
 #include "daemon.h"
 #include "flags.h"
 #include "log.h"
@@ -66,9 +67,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "Error: unknown command \"%s\" for \"kube-scheduler\"\n", res.args[0]);
         rc = 1;
     } else {
-        if (config_file && config_file[0])
-            ck_warn("--config %s: KubeSchedulerConfiguration files are not read yet", config_file);
-        rc = ck_component_main(&cfg);
+        static struct sched_config sconf;
+        sched_config_defaults(&sconf);
+        if (config_file && config_file[0] && sched_config_load(config_file, &sconf, &err) < 0) {
+            fprintf(stderr, "Error: %s\n", err.message);
+            rc = 1;
+        } else {
+            cfg.user = &sconf;
+            rc = ck_component_main(&cfg);
+        }
     }
     ck_flags_free(flags);
     return rc;

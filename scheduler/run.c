@@ -10,9 +10,11 @@
 #include <string.h>
 
 #include "cache.h"
+#include "config.h"
 #include "events.h"
 #include "framework.h"
 #include "json.h"
+#include "listers.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -24,6 +26,11 @@
 static const struct ck_gvr pods_gvr = {"", "v1", "pods"};
 static const struct ck_gvr nodes_gvr = {"", "v1", "nodes"};
 static const struct ck_gvr namespaces_gvr = {"", "v1", "namespaces"};
+static const struct ck_gvr services_gvr = {"", "v1", "services"};
+static const struct ck_gvr rcs_gvr = {"", "v1", "replicationcontrollers"};
+static const struct ck_gvr rss_gvr = {"apps", "v1", "replicasets"};
+static const struct ck_gvr sts_gvr = {"apps", "v1", "statefulsets"};
+static const struct ck_gvr pdbs_gvr = {"policy", "v1", "poddisruptionbudgets"};
 
 struct sched_run {
     struct ck_client *client;           /* borrowed from the component */
@@ -41,6 +48,9 @@ struct sched_run {
     struct ck_strmap ns_labels; /* namespace -> cJSON labels (owned) */
     cJSON *graveyard;           /* replaced labels, kept alive for borrowers */
     int binding;                /* binding threads running */
+
+    struct sched_listers listers;   /* informer stores (borrowed from the factory) */
+    struct sched_pdb_view pdb_view; /* scheduling thread only */
 
     struct ck_metric_family *attempts, *duration, *pending;
 };
@@ -89,6 +99,22 @@ static void ns_update(void *ctx, const struct ck_obj *old, const struct ck_obj *
 {
     (void)old;
     ns_put(ctx, cur->json);
+}
+
+/* ---- handle hooks: PodTopologySpread system defaults, PDBs for preemption ---- */
+
+static struct ck_label_selector *default_spread_selector(void *ctx, const struct sched_pod *pod)
+{
+    struct sched_run *r = ctx;
+    return sched_default_selector(&r->listers, pod->obj);
+}
+
+/* Called by DefaultPreemption on the scheduling thread: the array stays valid until the next
+ * call, long after the plugin is done with it. */
+static const cJSON *pdbs(void *ctx)
+{
+    struct sched_run *r = ctx;
+    return sched_pdb_view_take(&r->pdb_view, r->listers.pdbs);
 }
 
 /* ---- nodes ---- */
@@ -253,12 +279,47 @@ static void patch_status(struct sched_run *r, const struct sched_pod *p, const c
     free(body);
 }
 
+/* upstream PrepareCandidate (PodDisruptionConditions, GA in 1.31): before a victim is deleted
+ * it gets DisruptionTarget=True, reason PreemptionByScheduler, through pods/status. */
+static void mark_disruption_target(struct sched_run *r, const struct sched_pod *preemptor,
+                                   const struct sched_pod *v)
+{
+    char now[CK_TIME_BUFSZ];
+    ck_time_now_string(now);
+    cJSON *patch = cJSON_CreateObject();
+    cJSON *conds = cJSON_AddArrayToObject(cJSON_AddObjectToObject(patch, "status"), "conditions");
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddItemToArray(conds, c);
+    cJSON_AddStringToObject(c, "type", "DisruptionTarget");
+    cJSON_AddStringToObject(c, "status", "True");
+    cJSON_AddNullToObject(c, "lastProbeTime");
+    cJSON_AddStringToObject(c, "lastTransitionTime", now);
+    cJSON_AddStringToObject(c, "reason", "PreemptionByScheduler");
+    char *msg = ck_xasprintf(
+        "%s: preempting to accommodate a higher priority pod",
+        ck_json_get_string(preemptor->obj, "spec.schedulerName", SCHED_DEFAULT_SCHEDULER_NAME));
+    cJSON_AddStringToObject(c, "message", msg);
+    free(msg);
+    char *body = cJSON_PrintUnformatted(patch);
+    cJSON_Delete(patch);
+    struct ck_error err = CK_ERROR_INIT;
+    if (body &&
+        ck_client_patch(r->client, &pods_gvr, v->ns, v->name, "status", CK_PATCH_STRATEGIC, body,
+                        NULL, NULL, &err) < 0 &&
+        err.code != 404)
+        ck_warn("Could not add DisruptionTarget condition due to preemption to pod %s/%s: %s",
+                v->ns, v->name, err.message);
+    ck_error_clear(&err);
+    free(body);
+}
+
 /* Preemption's outcome: victims deleted, lower nominations cleared, the pod nominated. */
 static void apply_preemption(struct sched_run *r, struct sched_pod *p,
                              const struct sched_postfilter_result *post)
 {
     for (size_t i = 0; i < post->nvictims; i++) {
         struct sched_pod *v = post->victims[i];
+        mark_disruption_target(r, p, v);
         struct ck_delete_opts o = {.precondition_uid = v->uid && v->uid[0] ? v->uid : NULL};
         struct ck_error err = CK_ERROR_INIT;
         int rc = ck_client_delete(r->client, &pods_gvr, v->ns, v->name, &o, NULL, &err);
@@ -295,6 +356,40 @@ static void bind_done(struct sched_run *r)
     pthread_mutex_unlock(&r->mu);
 }
 
+/* upstream handleBindingCycleError + handleSchedulingFailure for a failed binding: the assumed
+ * pod is forgotten, which frees its resources as an AssignedPodDelete would (so the pods it
+ * kept out may move), the pod goes back to the queue (backoff), and it gets the Warning
+ * FailedScheduling event and PodScheduled=False/SchedulerError with the binder's error, worded
+ * as upstream's RunBindPlugins wraps it. */
+static void bind_failed(struct sched_run *r, struct bind_job *j, const char *key,
+                        const struct ck_error *err, double secs)
+{
+    struct sched_pod *p = j->qp->pod;
+    ck_warn("Failed to bind pod %s/%s to %s: %s", p->ns, p->name, j->node, err->message);
+    sched_cache_forget_pod(r->cache, key);
+    cJSON *copy = cJSON_Duplicate(p->obj, true);
+    cJSON *spec = copy ? cJSON_GetObjectItemCaseSensitive(copy, "spec") : NULL;
+    if (cJSON_IsObject(spec)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(spec, "nodeName");
+        cJSON_AddStringToObject(spec, "nodeName", j->node);
+        struct sched_pod *assumed = sched_pod_new(copy, NULL);
+        if (assumed)
+            sched_queue_assigned_pod_deleted(r->queue, assumed);
+        sched_pod_unref(assumed);
+    }
+    cJSON_Delete(copy);
+    ck_metric_inc(ck_metric_with(r->attempts, "error", SCHED_DEFAULT_SCHEDULER_NAME, NULL));
+    ck_metric_observe(ck_metric_with(r->duration, "error", SCHED_DEFAULT_SCHEDULER_NAME, NULL),
+                      secs);
+    char *message = ck_xasprintf("running Bind plugin \"DefaultBinder\": %s", err->message);
+    char *evmsg = sched_event_message(message);
+    record(r, p->obj, CK_EVENT_WARNING, "FailedScheduling", evmsg);
+    free(evmsg);
+    patch_status(r, p, SCHED_REASON_SCHEDULER_ERROR, message, NULL);
+    free(message);
+    sched_queue_add_unschedulable(r->queue, j->qp, 0);
+}
+
 /* upstream DefaultBinder: POST pods/<name>/binding with target Node. */
 static void *bind_thread(void *arg)
 {
@@ -328,15 +423,7 @@ static void *bind_thread(void *arg)
             ck_metric_with(r->duration, "scheduled", SCHED_DEFAULT_SCHEDULER_NAME, NULL), secs);
         sched_qpod_free(j->qp);
     } else {
-        ck_warn("Failed to bind pod %s/%s to %s: %s", p->ns, p->name, j->node, err.message);
-        sched_cache_forget_pod(r->cache, key);
-        ck_metric_inc(ck_metric_with(r->attempts, "error", SCHED_DEFAULT_SCHEDULER_NAME, NULL));
-        ck_metric_observe(ck_metric_with(r->duration, "error", SCHED_DEFAULT_SCHEDULER_NAME, NULL),
-                          secs);
-        char *msg = ck_xasprintf("Binding rejected: %s", err.message);
-        record(r, p->obj, CK_EVENT_WARNING, "FailedScheduling", msg);
-        free(msg);
-        sched_queue_add_unschedulable(r->queue, j->qp, 0);
+        bind_failed(r, j, key, &err, secs);
     }
     sched_queue_done(r->queue, key);
     free(key);
@@ -495,6 +582,7 @@ static void run_free(struct sched_run *r)
     ck_metrics_remove_collector(ck_metrics_default(), collect_pending, r);
     sched_queue_close(r->queue);
     sched_snapshot_free(&r->snap);
+    sched_pdb_view_clear(&r->pdb_view);
     sched_queue_free(r->queue);
     sched_cache_free(r->cache);
     sched_framework_free(r->fw);
@@ -518,6 +606,20 @@ static int watch(struct ck_controller_context *cc, struct ck_controller *c,
     return rc;
 }
 
+/* An informer read as a lister only (upstream's scheduler builds these from its factory too). */
+static int lister(struct ck_controller_context *cc, struct ck_controller *c,
+                  const struct ck_gvr *gvr, struct ck_store **store)
+{
+    struct ck_informer *inf = ck_informer_factory_get(cc->informers, gvr);
+    if (!inf)
+        return -ENOMEM;
+    *store = ck_informer_store(inf);
+    int rc = ck_informer_add_index(inf, "namespace", ck_index_namespace);
+    if (rc < 0 && rc != -EEXIST)
+        return rc;
+    return ck_controller_needs(c, inf);
+}
+
 int sched_run_start(struct ck_controller_context *cc, struct ck_error *err)
 {
     run_free(current); /* the previous term's factory is gone: nothing points at it */
@@ -530,9 +632,22 @@ int sched_run_start(struct ck_controller_context *cc, struct ck_error *err)
     pthread_cond_init(&r->bind_cv, NULL);
     r->ns_labels = (struct ck_strmap)CK_STRMAP_INIT;
     r->graveyard = cJSON_CreateArray();
-    struct sched_handle h = {.ctx = r, .namespace_labels = ns_labels};
+    r->pdb_view = (struct sched_pdb_view)SCHED_PDB_VIEW_INIT;
+    struct sched_handle h = {.ctx = r,
+                             .namespace_labels = ns_labels,
+                             .default_spread_selector = default_spread_selector,
+                             .pdbs = pdbs};
     r->fw = sched_framework_new_default(&h);
-    struct sched_queue_opts qo = {.fw = r->fw, .namespace_labels = ns_labels, .ns_ctx = r};
+    struct sched_config defaults;
+    sched_config_defaults(&defaults);
+    const struct sched_config *conf = cc->config ? cc->config : &defaults;
+    if (r->fw)
+        r->fw->percentage_of_nodes_to_score = conf->percentage_of_nodes_to_score;
+    struct sched_queue_opts qo = {.fw = r->fw,
+                                  .namespace_labels = ns_labels,
+                                  .ns_ctx = r,
+                                  .initial_backoff_ns = conf->initial_backoff_ns,
+                                  .max_backoff_ns = conf->max_backoff_ns};
     r->queue = sched_queue_new(&qo);
     r->cache = sched_cache_new(NULL);
     r->sched.fw = r->fw;
@@ -557,6 +672,16 @@ int sched_run_start(struct ck_controller_context *cc, struct ck_error *err)
         rc = watch(cc, c, &nodes_gvr, &nh);
     if (rc == 0)
         rc = watch(cc, c, &pods_gvr, &ph);
+    if (rc == 0)
+        rc = lister(cc, c, &services_gvr, &r->listers.services);
+    if (rc == 0)
+        rc = lister(cc, c, &rcs_gvr, &r->listers.rcs);
+    if (rc == 0)
+        rc = lister(cc, c, &rss_gvr, &r->listers.rss);
+    if (rc == 0)
+        rc = lister(cc, c, &sts_gvr, &r->listers.sts);
+    if (rc == 0)
+        rc = lister(cc, c, &pdbs_gvr, &r->listers.pdbs);
     if (rc < 0) {
         ck_controller_free(c);
         return ck_error_set(err, 500, "InternalError", "kube-scheduler: informers: %s",

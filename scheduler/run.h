@@ -4,6 +4,10 @@
  * "default-scheduler"); one thread pops a pod, schedules it on a fresh snapshot, assumes it and
  * binds it asynchronously through pods/<name>/binding; pods that do not fit get the
  * PodScheduled=False condition and a FailedScheduling event and go back to the queue.
+ * Services, ReplicationControllers, ReplicaSets and StatefulSets are read (listers.h) for
+ * PodTopologySpread's system default constraints, PodDisruptionBudgets for preemption, whose
+ * victims get DisruptionTarget=True before they are deleted. cc->config, when set, is the
+ * struct sched_config read from --config (config.h).
  * Metrics: scheduler_pending_pods{queue}, scheduler_schedule_attempts_total{profile,result},
  * scheduler_scheduling_attempt_duration_seconds{profile,result}.
  */

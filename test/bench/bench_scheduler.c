@@ -7,11 +7,17 @@
  * As upstream's workloads, init pods are scheduled first (500 on 500 nodes, 1000 on 5000)
  * and only the measured pods are timed. Upstream's anchor: scheduler_perf's
  * SchedulingBasic/5000Nodes_10000Pods has a CI threshold of 680 pods/s (the lowest
- * throughput its benchmark job accepts; test/integration/scheduler_perf/misc/
- * performance-config.yaml), printed next to ours with the ratio.
+ * throughput its benchmark job accepts; kubernetes/kubernetes
+ * test/integration/scheduler_perf/misc/performance-config.yaml, workload
+ * "5000Nodes_10000Pods", `threshold: 680`), printed next to ours with the ratio.
+ *
+ * The comparison is not like for like and the output says so: upstream's figure is the whole
+ * kube-scheduler against an in-process apiserver (informers, queue, binding API calls
+ * included) on CI machines, ours is the scheduling library alone (no queue, no API calls),
+ * so the ratio flatters us; it is a regression alarm, not a claim of being faster.
  *
  * Environment: CK_BENCH_NODES (comma list, default "500,5000"), CK_BENCH_PODS (measured pods,
- * default 1000). Prints one line per shape, "RATE scheduler_<nodes>nodes <pods/s>" and, for
+ * default 5000). Prints one line per shape, "RATE scheduler_<nodes>nodes <pods/s>" and, for
  * 5000 nodes, "RATIO scheduler_5000nodes <ours/680>" for test/bench/run.
  */
 #include <inttypes.h>
@@ -110,6 +116,8 @@ static int run(int nnodes, int nmeasured)
     if (nnodes == 5000) {
         printf("upstream scheduler_perf SchedulingBasic/5000Nodes threshold: %.0f pods/s\n",
                UPSTREAM_5000_NODES_THRESHOLD);
+        printf("note: upstream's figure is a CI floor for the whole daemon (queue, informers, "
+               "binding over the API); ours times the scheduling library only\n");
         printf("RATIO scheduler_5000nodes %.2f\n", rate / UPSTREAM_5000_NODES_THRESHOLD);
     }
     for (int i = 0; i < npods; i++)
@@ -125,7 +133,7 @@ int main(void)
 {
     const char *nodes = getenv("CK_BENCH_NODES");
     const char *pods = getenv("CK_BENCH_PODS");
-    int npods = pods ? atoi(pods) : 1000;
+    int npods = pods ? atoi(pods) : 5000;
     char *list = ck_xstrdup(nodes && *nodes ? nodes : "500,5000");
     int rc = 0;
     printf("kube-scheduler library: SchedulingBasic shape (upstream scheduler_perf)\n");
