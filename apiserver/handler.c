@@ -7,6 +7,7 @@
 #include "discovery.h"
 #include "log.h"
 #include "openapi/openapi.h"
+#include "podlogs.h"
 #include "requestinfo.h"
 #include "rest.h"
 #include "timeutil.h"
@@ -143,6 +144,12 @@ void apiserver_handle(struct ck_http_req *req, void *ctx)
     const struct resource *r = resource_find(ri.group, ri.version, ri.resource);
     if (!r || !strcmp(ri.api_prefix, r->group[0] ? "api" : "apis")) {
         not_found(req);
+        return;
+    }
+    /* pods/log streams from the kubelet; long-running as upstream counts it */
+    if (!strcmp(ri.subresource, "log") && !strcmp(r->plural, "pods") && ri.name[0] &&
+        ri.namespace_[0]) {
+        podlogs_handle(s, req, &ri);
         return;
     }
     /* upstream's max-in-flight filter: watches are long-running and not counted */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,6 +93,21 @@ void ck_http_peer(const struct ck_http_req *r, char *dst, size_t size)
         port = ntohs(a->sin6_port);
     }
     snprintf(dst, size, "%s:%d", ip, port);
+}
+
+int ck_http_client_fd(const struct ck_http_req *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return ci ? ci->connect_fd : -1;
+}
+
+bool ck_http_fd_closed(int fd)
+{
+    if (fd < 0)
+        return false;
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
 struct ck_httpd *ck_http_server(const struct ck_http_req *r)

@@ -49,6 +49,13 @@ const char *ck_http_header(const struct ck_http_req *r, const char *name);
 const char *ck_http_query(const struct ck_http_req *r, const char *name);
 /* "ip:port" of the peer, into dst. */
 void ck_http_peer(const struct ck_http_req *r, char *dst, size_t size);
+/* The socket of the request's connection (owned by the server; valid until the response
+ * ends, so a streaming callback may keep it), or -1. */
+int ck_http_client_fd(const struct ck_http_req *r);
+/* Whether the peer of a connection socket closed its side (or the socket failed): how a
+ * streaming response that has nothing to write notices a departed client, which libmicrohttpd
+ * only sees on a failed write. False for fd < 0. */
+bool ck_http_fd_closed(int fd);
 /* The server the request arrived on. */
 struct ck_httpd *ck_http_server(const struct ck_http_req *r);
 

@@ -25,6 +25,7 @@
 #include "kubelet/cni/bridge.h"
 #include "kubelet/probes.h"
 #include "kubelet/runtime/bundle.h"
+#include "kubelet/server.h"
 #include "log.h"
 #include "mem.h"
 #include "timeutil.h"
@@ -164,6 +165,7 @@ int kl_kubelet_run(struct kl_config *cfg, struct ck_cancel *stop)
     struct ck_error err = CK_ERROR_INIT;
     struct ck_rest_config *rc_cfg = NULL;
     struct ck_daemon *daemon = NULL;
+    struct kl_server *server = NULL;
     ck_info("Kubelet version kubeletVersion=\"%s\"", KL_VERSION);
     ck_info("node=\"%s\" nodeIP=\"%s\" rootDir=\"%s\" podLogsDir=\"%s\" cgroupRoot=\"%s\"",
             cfg->node_name, cfg->node_ip, cfg->root_dir, cfg->pod_logs_dir, cfg->node_cgroup);
@@ -228,6 +230,11 @@ int kl_kubelet_run(struct kl_config *cfg, struct ck_cancel *stop)
         goto out;
     }
     ck_informer_start(k->svc_informer);
+    if (kl_server_start(k, &server, &err) < 0) {
+        ck_err("failed to serve the kubelet API on %s:%d: %s", cfg->address, cfg->port,
+               err.message);
+        goto out;
+    }
 
     kl_node_event(k, CK_EVENT_NORMAL, "Starting", "Starting kubelet.");
     if (kl_node_start(k) < 0)
@@ -252,6 +259,7 @@ out:
     kl_prober_stop(k);
     kl_pods_stop(k);
     kl_prober_free(k);
+    kl_server_stop(server);
     ck_informer_free(k->pod_informer);
     ck_informer_free(k->svc_informer);
     ck_daemon_stop(daemon);
