@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config
 libcjson-dev libyaml-dev libmicrohttpd-dev libcurl4-openssl-dev libssl-dev
 libnl-3-dev libnl-route-3-dev libip4tc-dev libarchive-dev
 libcmocka-dev libclang-rt-14-dev clang
-etcd-server etcd-client runc iptables iproute2 containernetworking-plugins socat
+etcd-server etcd-client runc iptables iproute2 containernetworking-plugins socat conntrack
 docker-registry skopeo umoci busybox-static
 bats jq curl python3-kubernetes"
 

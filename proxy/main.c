@@ -306,6 +306,25 @@ static char **nodeport_ips(const char *node_ip, size_t *n)
     return out;
 }
 
+/* The conntrack tool for stale UDP entries (conntrack.h): its path in PATH or the sbin
+ * directories, or NULL (logged: UDP services then keep stale flows until they time out). */
+static const char *find_conntrack(void)
+{
+    static char found[4096];
+    const char *path = getenv("PATH");
+    CK_AUTOFREE char *dirs =
+        ck_xasprintf("%s:/usr/sbin:/sbin:/usr/local/sbin", path && *path ? path : "/usr/bin");
+    char *save = NULL;
+    for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        snprintf(found, sizeof(found), "%s/conntrack", *d ? d : ".");
+        if (access(found, X_OK) == 0)
+            return found;
+    }
+    ck_warn("\"conntrack\" tool not found in PATH: stale UDP conntrack entries will not be "
+            "cleared (install Debian's conntrack package)");
+    return NULL;
+}
+
 /* ---- informer handlers -------------------------------------------------------------------- */
 
 static void on_add(void *ctx, const struct ck_obj *obj, bool initial)
@@ -428,6 +447,7 @@ int main(int argc, char **argv)
     po.node.localhost_nodeports = localhost_nodeports;
     po.node.conntrack_tcp_liberal =
         sysctl_is_set("/proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal");
+    po.conntrack_tool = find_conntrack();
     np_ips = nodeport_ips(ni.ip, &n_np);
     po.node.nodeport_ips = (const char *const *)np_ips;
     po.node.n_nodeport_ips = n_np;

@@ -306,7 +306,41 @@ void kp_ruleset_free(struct kp_ruleset *rs)
             rule_free(&tb->jumps[i].rule);
         free(tb->jumps);
     }
+    for (size_t i = 0; i < rs->nudp; i++) {
+        free(rs->udp[i].ips);
+        free(rs->udp[i].eps);
+    }
+    free(rs->udp);
     free(rs);
+}
+
+/* The UDP ports of the model, for stale conntrack cleaning. */
+static void collect_udp(struct kp_ruleset *rs, const struct kp_model *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->n; i++)
+        n += m->ports[i]->ipproto == IPPROTO_UDP && m->ports[i]->cluster_ip;
+    if (!n)
+        return;
+    rs->udp = ck_xcalloc(n, sizeof(*rs->udp));
+    for (size_t i = 0; i < m->n; i++) {
+        const struct kp_svc_port *p = m->ports[i];
+        if (p->ipproto != IPPROTO_UDP || !p->cluster_ip)
+            continue;
+        struct kp_udp_service *u = &rs->udp[rs->nudp++];
+        u->ips = ck_xmalloc((1 + p->next + p->nlb) * sizeof(uint32_t));
+        u->ips[u->nips++] = p->cluster_ip;
+        for (size_t k = 0; k < p->next; k++)
+            u->ips[u->nips++] = p->ext_ips[k];
+        for (size_t k = 0; k < p->nlb; k++)
+            u->ips[u->nips++] = p->lb_ips[k];
+        u->port = p->port;
+        u->node_port = p->node_port;
+        u->eps = ck_xmalloc((p->neps + 1) * sizeof(uint32_t));
+        for (size_t k = 0; k < p->neps; k++)
+            if (p->eps[k].serving)
+                u->eps[u->neps++] = p->eps[k].ip;
+    }
 }
 
 const struct kp_chain *kp_ruleset_find_chain(const struct kp_ruleset *rs, enum kp_table_id t,
@@ -756,6 +790,7 @@ int kp_rules_build(const struct kp_node_config *node, const cJSON *const *servic
         build_service(&g, m.ports[i]);
     build_fixed_tail(&g);
     build_jumps(g.b.rs);
+    collect_udp(g.b.rs, &m);
 
     g.b.rs->stats.service_ports = m.n;
     g.b.rs->stats.endpoints = total_endpoints;

@@ -148,9 +148,22 @@ struct kp_ruleset_stats {
     size_t no_local_endpoints_internal, no_local_endpoints_external;
 };
 
+/* One UDP service port as stale-conntrack cleaning (conntrack.h) sees it: the addresses it is
+ * reached on, its port and node port, and the IPs of its serving endpoints (upstream's
+ * Endpoint.IsServing), in endpoint order. */
+struct kp_udp_service {
+    uint32_t *ips; /* cluster IP first, then external and load-balancer IPs (host order) */
+    size_t nips;
+    uint16_t port, node_port; /* node_port 0: none */
+    uint32_t *eps;
+    size_t neps;
+};
+
 struct kp_ruleset {
     struct kp_table tables[KP_TABLE_COUNT];
     struct kp_ruleset_stats stats;
+    struct kp_udp_service *udp; /* every UDP service port, in servicePortName order */
+    size_t nudp;
 };
 
 /* What the rules depend on besides Services and EndpointSlices (kube-proxy's flags and node). */

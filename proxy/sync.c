@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "conntrack.h"
 #include "log.h"
 #include "mem.h"
 #include "timeutil.h"
@@ -24,7 +25,9 @@ struct kp_proxier {
     struct ck_store *services, *slices;
     kp_write_fn write;
     void *write_ctx;
-    struct kp_iptc *iptc; /* the default writer (NULL with a custom one) */
+    struct kp_iptc *iptc;  /* the default writer (NULL with a custom one) */
+    char *conntrack_tool;  /* NULL: no stale conntrack cleaning */
+    bool conntrack_failed; /* the last cleaning failed (logged once per failure spell) */
 
     struct ck_metric *m_duration, *m_full, *m_partial, *m_last, *m_queued, *m_failures,
         *m_partial_failures, *m_rules[KP_TABLE_COUNT], *m_no_local_int, *m_no_local_ext;
@@ -126,6 +129,8 @@ int kp_proxier_new(const struct kp_proxier_opts *opts, struct kp_proxier **out)
     p->period = opts->sync_period_ns ? opts->sync_period_ns : 30 * NS_PER_SEC;
     p->services = opts->services;
     p->slices = opts->slices;
+    if (opts->conntrack_tool && *opts->conntrack_tool)
+        p->conntrack_tool = ck_xstrdup(opts->conntrack_tool);
     if (opts->write) {
         p->write = opts->write;
         p->write_ctx = opts->write_ctx;
@@ -154,6 +159,7 @@ void kp_proxier_free(struct kp_proxier *p)
     if (!p)
         return;
     kp_iptc_free(p->iptc);
+    free(p->conntrack_tool);
     free(p->node_name);
     free(p->node_ip);
     free(p->zone);
@@ -202,6 +208,26 @@ static const cJSON **objects_of(struct ck_store *s, struct ck_obj_list *list, si
     return v;
 }
 
+/* upstream's CleanStaleEntries after a successful sync (only this thread runs it) */
+static void clean_conntrack(struct kp_proxier *p, const struct kp_ruleset *rs)
+{
+    if (!p->conntrack_tool || !rs->nudp)
+        return;
+    struct kp_ct_stats cs;
+    int rc = kp_ct_clean(p->conntrack_tool, rs, &cs);
+    if (rc < 0) {
+        if (!p->conntrack_failed)
+            ck_err("\"Failed to list conntrack entries\" err=\"%s\" tool=\"%s\"", strerror(-rc),
+                   p->conntrack_tool);
+        p->conntrack_failed = true;
+        return;
+    }
+    p->conntrack_failed = false;
+    if (cs.filters)
+        ck_vinfo(2, "\"Deleted stale UDP conntrack entries\" filters=%zu udpFlows=%zu failures=%zu",
+                 cs.filters, cs.flows, cs.failures);
+}
+
 int kp_proxier_sync_once(struct kp_proxier *p)
 {
     int64_t start = ck_mono_ns();
@@ -245,6 +271,7 @@ int kp_proxier_sync_once(struct kp_proxier *p)
             ck_metric_set(p->m_rules[t], (double)kp_ruleset_rule_count(rs, (enum kp_table_id)t));
         ck_metric_set(p->m_no_local_int, (double)rs->stats.no_local_endpoints_internal);
         ck_metric_set(p->m_no_local_ext, (double)rs->stats.no_local_endpoints_external);
+        clean_conntrack(p, rs);
         ck_vinfo(2,
                  "SyncProxyRules complete: fullSync=%s elapsed=%.3fms services=%zu "
                  "endpoints=%zu chainsWritten=%zu chainsKept=%zu chainsDeleted=%zu",

@@ -23,6 +23,8 @@
  *   kubeproxy_sync_proxy_rules_no_local_endpoints_total{traffic_policy} (gauges),
  *   kubeproxy_sync_proxy_rules_iptables_restore_failures_total,
  *   kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total (counters).
+ * After each successful sync the stale UDP conntrack entries are deleted (conntrack.h), when
+ * opts.conntrack_tool is set and some service has a UDP port.
  *
  * Ownership: the proxier belongs to the caller (kp_proxier_free, after kp_proxier_run has
  * returned); it copies the node configuration; the stores are borrowed and must outlive it.
@@ -55,6 +57,9 @@ struct kp_proxier_opts {
     struct ck_metrics *metrics; /* NULL: ck_metrics_default() */
     kp_write_fn write;          /* NULL: a kp_iptc writer */
     void *write_ctx;
+    /* The conntrack tool (conntrack.h) that clears stale UDP entries after each successful
+     * sync; NULL or "": no cleaning. */
+    const char *conntrack_tool;
 };
 
 struct kp_proxier_status {

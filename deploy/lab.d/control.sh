@@ -210,11 +210,12 @@ lab_control_plane_up() {
     mapfile -t ports < <(lab_free_ports 2)
     lab_start_optional kube-scheduler "" "$LAB_BIN/kube-scheduler" \
         --kubeconfig="$LAB_DIR/kubeconfig" --secure-port="${ports[0]}" --v=2
-    # node IPAM flags (--cluster-cidr, --allocate-node-cidrs, --node-cidr-mask-size,
-    # --service-cluster-ip-range) join when that controller exists; the lab pre-creates Nodes
-    # with their podCIDRs meanwhile
+    # node IPAM: the controller keeps the podCIDRs of the Nodes the lab pre-creates (below)
+    # and gives any other Node the next free /24 of the cluster CIDR
     lab_start_optional kube-controller-manager "" "$LAB_BIN/kube-controller-manager" \
-        --kubeconfig="$LAB_DIR/kubeconfig" --secure-port="${ports[1]}" --v=2
+        --kubeconfig="$LAB_DIR/kubeconfig" --secure-port="${ports[1]}" \
+        --allocate-node-cidrs=true --cluster-cidr="$(lab_cluster_cidr)" --node-cidr-mask-size=24 \
+        --service-cluster-ip-range="$LAB_SERVICE_CIDR" --v=2
 }
 
 # Each Node object is created before its kubelet starts, with spec.podCIDR = the /24 the lab
@@ -253,8 +254,11 @@ lab_nodes_up() {
             --root-dir="$LAB_DIR/node-$n/kubelet" \
             --pod-cidr="$(lab_node_pod_cidr "$n")" \
             --node-ip="$(lab_node_ip "$n")" \
+            --cgroup-root="$(lab_node_cgroup "$n")" \
             --registry-mirror="docker.io=http://$LAB_REGISTRY" \
             --registry-mirror="registry.k8s.io=http://$LAB_REGISTRY" \
+            --registry-mirrors-only \
+            --cluster-dns="$(lab_dns_ip)" --cluster-domain=cluster.local \
             --v=2
         lab_start_optional "node-$n-kube-proxy" "$ns" "$LAB_BIN/kube-proxy" \
             --hostname-override="node-$n" \
@@ -262,6 +266,39 @@ lab_nodes_up() {
             --cluster-cidr="$(lab_cluster_cidr)" \
             --v=2
     done
+    if [ -x "$LAB_BIN/kubelet" ]; then
+        lab_dns_up || lab_warn "cluster DNS was not installed (see above)"
+    fi
+}
+
+# --- cluster DNS ----------------------------------------------------------------------------
+
+# the 10th address of the service CIDR, as kubeadm picks the DNS service IP (10.96.0.10)
+lab_dns_ip() {
+    local base=${LAB_SERVICE_CIDR%/*} a b c d
+    IFS=. read -r a b c d <<<"$base"
+    local n=$(((a << 24 | b << 16 | c << 8 | d) + 10))
+    echo "$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))"
+}
+
+lab_dns_kubectl() {
+    KUBECONFIG="$LAB_DIR/kubeconfig" kubectl --request-timeout=10s "$@"
+}
+
+# kubeadm's CoreDNS add-on (deploy/lab.d/dns.yaml) with image ckube/dns: the Deployment
+# kube-system/coredns behind the Service kube-dns. Not waited for: pods that need names wait
+# for it as they would on a kubeadm cluster.
+lab_dns_up() {
+    command -v kubectl >/dev/null || {
+        lab_warn "kubectl not found: cluster DNS not installed"
+        return 1
+    }
+    sed -e "s#@DNS_IP@#$(lab_dns_ip)#g" -e "s#@APISERVER@#http://$LAB_HOST_IP:$LAB_RELAY_PORT#g" \
+        "$LAB_ROOT/deploy/lab.d/dns.yaml" >"$LAB_DIR/run/dns.yaml" || return 1
+    lab_dns_kubectl apply -f "$LAB_DIR/run/dns.yaml" >>"$LAB_DIR/logs/dns-install.log" 2>&1 || {
+        lab_log_tail "$LAB_DIR/logs/dns-install.log"
+        return 1
+    }
 }
 
 # a daemon that died right after start is reported (the lab stays up: `status` shows it)

@@ -9,7 +9,9 @@
 #   3. network namespaces: recorded ones and /run/netns/$LAB_PREFIX-*
 #   4. links: recorded ones, $LAB_PREFIX-n<N> veths and the bridge
 #   5. recorded root routes, iptables rules recorded or carrying our comment
-#   6. the lab's runtime files (logs stay in DIR/logs)
+#   6. the kubelets' cgroup trees (--cgroup-root /$LAB_PREFIX-node-N) in every cgroup v1
+#      hierarchy and in cgroup v2
+#   7. the lab's runtime files (logs stay in DIR/logs)
 
 # the lab's network namespace names: recorded ones, and (when no other lab owns the prefix)
 # every /run/netns/$LAB_PREFIX-*
@@ -147,6 +149,29 @@ lab_down_iptables_sweep() {
     done
 }
 
+# the cgroup directories of the lab's kubelets: /sys/fs/cgroup/<controller>/$LAB_PREFIX-node-N
+# (v1, each hierarchy including systemd's and the hybrid "unified" one) and
+# /sys/fs/cgroup/$LAB_PREFIX-node-N (v2), deepest first. A cgroup empties a moment after its
+# last process is reaped, so each tree gets a few tries.
+lab_down_cgroups() {
+    lab_prefix_other_owner >/dev/null && return 0
+    local d try left
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+        left=0
+        for d in /sys/fs/cgroup/*/"$LAB_PREFIX"-node-[0-9]* /sys/fs/cgroup/"$LAB_PREFIX"-node-[0-9]*; do
+            [ -d "$d" ] || continue
+            find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+            [ -d "$d" ] && left=1
+        done
+        [ $left = 0 ] && return 0
+        sleep 0.2
+    done
+    for d in /sys/fs/cgroup/*/"$LAB_PREFIX"-node-[0-9]* /sys/fs/cgroup/"$LAB_PREFIX"-node-[0-9]*; do
+        [ -d "$d" ] && lab_warn "could not remove cgroup $d"
+    done
+    return 0
+}
+
 lab_down_files() {
     local d=$LAB_DIR
     [ -d "$d" ] || return 0
@@ -161,5 +186,6 @@ lab_down() {
     lab_down_processes
     lab_down_unmount
     lab_down_network
+    lab_down_cgroups
     lab_down_files
 }

@@ -93,6 +93,16 @@ ck_img_cc() {
     cc -static -O2 -s -std=gnu11 -Wall -Wextra -Werror -o "$out" "$@"
 }
 
+# a dynamically linked binary with the shared libraries ldd lists (and the loader), each at
+# its own path: ck_img_copy_with_libs BIN ROOTFS DEST (DEST inside the rootfs, "/ckube-dns")
+ck_img_copy_with_libs() {
+    local bin=$1 r=$2 dest=$3 lib
+    install -D -m 755 "$bin" "$r$dest" || return 1
+    for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+        install -D -m 755 "$(readlink -f "$lib")" "$r$lib" || return 1
+    done
+}
+
 # builds image NAME if its cache entry is missing; prints the OCI layout directory
 ck_image_build() {
     local name=$1 recipe=$CK_IMAGES_SRC/$1.sh

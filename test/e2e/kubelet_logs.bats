@@ -115,21 +115,7 @@ setup_file() {
     export T_SUBNET="10.251.$((100 + RANDOM % 150))"
     export T_PODNET="10.$((200 + RANDOM % 50))"
     export T_SVC="10.$((160 + RANDOM % 30)).0.0/16"
-    export T_BIN="$BATS_FILE_TMPDIR/bin"
-    mkdir -p "$T_BIN"
-    local b
-    for b in kube-apiserver kube-scheduler kube-controller-manager; do
-        [ -x "$bin/$b" ] && ln -s "$bin/$b" "$T_BIN/$b"
-    done
-    cat >"$T_BIN/kubelet" <<EOF
-#!/bin/sh
-node=
-for a in "\$@"; do
-    case "\$a" in --hostname-override=*) node=\${a#--hostname-override=} ;; esac
-done
-exec "$bin/kubelet" --cgroup-root="/$T_PREFIX-\$node" --registry-mirrors-only "\$@"
-EOF
-    chmod +x "$T_BIN/kubelet"
+    export T_BIN="$bin"
     "$LAB" up --dir "$T_DIR" --prefix "$T_PREFIX" --subnet "$T_SUBNET" --pod-net "$T_PODNET" \
         --service-cidr "$T_SVC" --bin "$T_BIN" --nodes 1 >"$BATS_FILE_TMPDIR/up.out" 2>&1
     echo "$?" >"$BATS_FILE_TMPDIR/up.rc"

@@ -37,7 +37,7 @@ FUZZ_LDLIBS := $(FUZZ_PKG_LIBS) -lpthread -lm
 # each target needs.
 FUZZ_LIB_SRC := $(sort $(wildcard common/*.c)) apiserver/requestinfo.c \
 	$(sort $(wildcard apiserver/proto/*.c apiserver/patch/*.c apiserver/printers/*.c)) \
-	apiserver/openapi/schema.c apiserver/openapi/embed.c
+	apiserver/openapi/schema.c apiserver/openapi/embed.c dns/message.c dns/zone.c
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_LIB := $(FUZZ_BUILD)/libfuzz.a
 
