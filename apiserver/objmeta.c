@@ -79,7 +79,7 @@ void meta_prepare_create(const struct resource *r, cJSON *obj)
     cJSON_DeleteItemFromObjectCaseSensitive(m, "deletionTimestamp");
     cJSON_DeleteItemFromObjectCaseSensitive(m, "deletionGracePeriodSeconds");
     cJSON_DeleteItemFromObjectCaseSensitive(m, "selfLink");
-    cJSON_DeleteItemFromObjectCaseSensitive(m, "managedFields");
+    /* managedFields sent with a create stay: the fieldmanager starts from them (rest.c) */
     if (s->flags & STRAT_GENERATION)
         set_item(m, "generation", cJSON_CreateNumber(1));
     else

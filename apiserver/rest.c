@@ -12,12 +12,15 @@
 #include <string.h>
 
 #include "codec.h"
+#include "fieldvalidation.h"
 #include "fields.h"
 #include "hooks.h"
 #include "json.h"
 #include "log.h"
+#include "managedfields.h"
 #include "mem.h"
 #include "objmeta.h"
+#include "openapi/schema.h"
 #include "patch/patch.h"
 #include "printers/printers.h"
 #include "registry/strategy.h"
@@ -48,12 +51,28 @@ static int not_found(const struct resource *r, const char *name, struct ck_error
 }
 
 /* Namespace lifecycle admission for writes into ns: the namespace must exist, and a
- * terminating one takes no new objects (upstream's NamespaceLifecycle plugin). */
+ * terminating one takes no new objects (upstream's NamespaceLifecycle plugin).
+ * With cached_rv, an active namespace is first looked up in the watch cache (as upstream's
+ * plugin reads its informer): on a hit *cached_rv gets the cached namespace's revision and
+ * the caller must guard its write with it (store_create_guarded), so a namespace that changed
+ * meanwhile is caught; otherwise (and without cached_rv) the namespace is read from etcd. */
 static int admit_namespace(struct apiserver *s, const struct resource *r, const char *ns,
-                           const char *name, struct ck_error *err)
+                           const char *name, int64_t *cached_rv, struct ck_error *err)
 {
     if (!r->namespaced)
         return 0;
+    if (cached_rv) {
+        *cached_rv = 0;
+        struct wc_obj *o = NULL;
+        if (watchcache_lookup(s, namespaces_resource(), "", ns, &o, NULL) == 0) {
+            bool active = strcmp(ck_json_get_string(o->obj, "status.phase", ""), "Terminating");
+            if (active)
+                *cached_rv = o->rv;
+            wc_obj_unref(o);
+            if (active)
+                return 0;
+        }
+    }
     cJSON *nsobj = NULL;
     int rc = store_get(&s->store, namespaces_resource(), "", ns, &nsobj, err);
     if (rc < 0)
@@ -276,6 +295,76 @@ out:
     return rc;
 }
 
+/* ---- managedFields and fieldValidation (managedfields.h, fieldvalidation.h) ---- */
+
+/* The kind's schema (root NULL: no schema, fields are deduced from the values). */
+static struct mf_type mf_type_for(const struct resource *r)
+{
+    const struct schema_doc *doc = schema_builtin();
+    struct mf_type t = {doc, doc ? schema_for_gvk(doc, r->group, r->version, r->kind, NULL) : NULL};
+    return t;
+}
+
+/* The field manager of a request; caller frees. */
+static char *request_manager(struct ck_http_req *req)
+{
+    return mf_manager_name(ck_http_query(req, "fieldManager"), ck_http_header(req, "User-Agent"));
+}
+
+static bool has_status_split(const struct resource *r)
+{
+    return (r->strategy->flags & STRAT_STATUS) != 0;
+}
+
+void rest_record_update(struct ck_http_req *req, const struct resource *r, const cJSON *old,
+                          cJSON *obj, const char *subresource)
+{
+    struct mf_type t = mf_type_for(r);
+    char gv[300], now[CK_TIME_BUFSZ];
+    resource_api_version(r, gv, sizeof(gv));
+    ck_time_now_string(now);
+    CK_AUTOFREE char *manager = request_manager(req);
+    mf_record_update(&t, old, obj, manager, gv, subresource, has_status_split(r), now);
+}
+
+/* fieldValidation of a decoded body: unknown fields go from obj, duplicates are looked for in
+ * the raw JSON body when `raw_body`; Strict fails with `prefix` before upstream's message. */
+static int check_fields(struct ck_http_req *req, const struct resource *r, enum fv_directive d,
+                        cJSON *obj, bool raw_body, const char *prefix, struct ck_error *err)
+{
+    struct mf_type t = mf_type_for(r);
+    if (!t.root)
+        return 0;
+    cJSON *raw = NULL;
+    const char *ct = ck_http_header(req, "Content-Type");
+    size_t len;
+    const char *body = ck_http_body(req, &len);
+    if (raw_body && d != FV_IGNORE && body && (!ct || strstr(ct, "json"))) {
+        size_t i = 0;
+        while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t'))
+            i++;
+        if (i < len && body[i] == '{')
+            raw = cJSON_ParseWithLength(body, len);
+    }
+    CK_AUTOERRLIST struct ck_errlist l = CK_ERRLIST_INIT;
+    fv_check(t.doc, t.root, raw, obj, &l);
+    cJSON_Delete(raw);
+    return fv_report(req, d, &l, prefix, err);
+}
+
+/* fieldValidation of a create or update body (upstream's transformDecodeError words Strict). */
+static int check_body_fields(struct ck_http_req *req, const struct resource *r,
+                             const char *options_kind, cJSON *obj, struct ck_error *err)
+{
+    enum fv_directive d;
+    int rc = fv_parse_directive(ck_http_query(req, "fieldValidation"), options_kind, &d, err);
+    if (rc < 0)
+        return rc;
+    CK_AUTOFREE char *prefix = ck_xasprintf(
+        "%s in version \"%s\" cannot be handled as a %s: ", r->kind, r->version, r->kind);
+    return check_fields(req, r, d, obj, true, prefix, err);
+}
+
 /* ---- create ---- */
 
 static int do_create(struct apiserver *s, struct ck_http_req *req, const struct request_info *ri,
@@ -288,6 +377,8 @@ static int do_create(struct apiserver *s, struct ck_http_req *req, const struct 
     bool dry = rest_dry_run(req, err, &rc);
     if (rc < 0)
         goto out;
+    if ((rc = check_body_fields(req, r, "CreateOptions", obj, err)) < 0)
+        goto out;
     const char *ns = meta_namespace(obj);
     if (r->namespaced) {
         if (ns[0] && strcmp(ns, ri->namespace_)) {
@@ -299,6 +390,7 @@ static int do_create(struct apiserver *s, struct ck_http_req *req, const struct 
         meta_set_str(obj, "namespace", ri->namespace_);
     }
     meta_prepare_create(r, obj);
+    rest_record_update(req, r, NULL, obj, "");
     struct field_errors fe = FIELD_ERRORS_INIT;
     meta_validate_create(r, obj, &fe);
     if (fe.len) {
@@ -306,15 +398,24 @@ static int do_create(struct apiserver *s, struct ck_http_req *req, const struct 
         field_errors_free(&fe);
         goto out;
     }
-    if ((rc = admit_namespace(s, r, ri->namespace_, meta_name(obj), err)) < 0)
+    int64_t ns_rv = 0;
+    if ((rc = admit_namespace(s, r, ri->namespace_, meta_name(obj), &ns_rv, err)) < 0)
         goto out;
     const struct resource_hooks *h = hooks_for(r);
     if (!dry && h && h->create && (rc = h->create(s, obj, err)) < 0)
         goto out;
-    if (!dry && (rc = store_create(&s->store, r, obj, err)) < 0) {
-        if (h && h->create_failed)
-            h->create_failed(s, obj);
-        goto out;
+    if (!dry) {
+        /* admitted on the cached namespace: one transaction checks it is still that one */
+        rc = store_create_guarded(&s->store, r, obj, ns_rv ? namespaces_resource() : NULL,
+                                  "", ri->namespace_, ns_rv, err);
+        if (rc == -ESTALE && (rc = admit_namespace(s, r, ri->namespace_, meta_name(obj), NULL,
+                                                   err)) == 0)
+            rc = store_create(&s->store, r, obj, err);
+        if (rc < 0) {
+            if (h && h->create_failed)
+                h->create_failed(s, obj);
+            goto out;
+        }
     }
     codec_respond(req, 201, obj);
 out:
@@ -338,6 +439,11 @@ struct update_ctx {
     const struct resource_hooks *hooks;
     cJSON *tried, *tried_old; /* the last attempt the hooks prepared, and its base */
     bool deleted;             /* the last attempt deletes the object */
+    struct ck_http_req *req;
+    bool apply, force;         /* server-side apply, ?force=true */
+    const char *manager;       /* apply's fieldManager */
+    enum fv_directive fvd;     /* fieldValidation of a patch result */
+    struct ck_errlist fv_errs; /* what the last attempt's patch result held */
 };
 
 /* An attempt the hooks prepared was not written (or is being retried): undo it. */
@@ -378,7 +484,24 @@ static int update_fn(const cJSON *current, void *vctx, cJSON **next, bool *delet
 {
     struct update_ctx *c = vctx;
     cJSON *obj;
-    if (c->kind == WRITE_PATCH) {
+    if (c->kind == WRITE_PATCH && c->apply) {
+        const char *prv = ck_json_get_string(c->input, "metadata.resourceVersion", "");
+        if (prv[0] && strcmp(prv, meta_str(current, "resourceVersion")))
+            return rest_conflict(c->r, c->ri->name, err);
+        struct mf_type t = mf_type_for(c->r);
+        char gv[300], now[CK_TIME_BUFSZ];
+        resource_api_version(c->r, gv, sizeof(gv));
+        ck_time_now_string(now);
+        struct mf_apply_opts o = {.manager = c->manager,
+                                  .api_version = gv,
+                                  .subresource = c->status ? "status" : "",
+                                  .force = c->force,
+                                  .has_status = has_status_split(c->r),
+                                  .now = now};
+        int arc = mf_apply(&t, current, c->input, &o, &obj, err);
+        if (arc < 0)
+            return arc;
+    } else if (c->kind == WRITE_PATCH) {
         int prc = patch_apply(c->content_type, current, c->input, c->r->group, c->r->version,
                               c->r->kind, &obj, err);
         if (prc < 0)
@@ -389,6 +512,14 @@ static int update_fn(const cJSON *current, void *vctx, cJSON **next, bool *delet
             cJSON_Delete(obj);
             return rest_conflict(c->r, c->ri->name, err);
         }
+        /* fieldValidation looks at the patched object */
+        ck_errlist_free(&c->fv_errs);
+        struct mf_type t = mf_type_for(c->r);
+        fv_check(t.doc, t.root, NULL, obj, &c->fv_errs);
+        if (c->fvd == FV_STRICT && c->fv_errs.n) {
+            cJSON_Delete(obj);
+            return fv_report(NULL, c->fvd, &c->fv_errs, "", err);
+        }
     } else {
         obj = ck_json_dup(c->input);
         const char *rv = meta_str(obj, "resourceVersion");
@@ -398,6 +529,8 @@ static int update_fn(const cJSON *current, void *vctx, cJSON **next, bool *delet
         }
     }
     meta_prepare_update(c->r, obj, current, c->status);
+    if (!c->apply)
+        rest_record_update(c->req, c->r, current, obj, c->status ? "status" : "");
     struct field_errors fe = FIELD_ERRORS_INIT;
     meta_validate_update(c->r, obj, current, c->status, &fe);
     if (fe.len) {
@@ -424,6 +557,98 @@ static int update_fn(const cJSON *current, void *vctx, cJSON **next, bool *delet
     c->deleted = *delete_it;
     *next = obj;
     return 0;
+}
+
+/* upstream's ValidatePatchOptions: apply needs a fieldManager, force is for apply only. */
+static int check_patch_options(struct ck_http_req *req, bool apply, struct ck_error *err)
+{
+    const char *fm = ck_http_query(req, "fieldManager");
+    const char *force = ck_http_query(req, "force");
+    struct field_errors fe = FIELD_ERRORS_INIT;
+    if (!apply && force)
+        fe_add(&fe, FE_FORBIDDEN, "force", NULL, "may not be specified for non-apply patch");
+    if (apply && (!fm || !fm[0]))
+        fe_add(&fe, FE_REQUIRED, "fieldManager", NULL, "is required for apply patch");
+    if (fm && strlen(fm) > MF_MAX_MANAGER)
+        fe_add(&fe, FE_TOO_LONG, "fieldManager", NULL, "may not be more than %d bytes",
+               MF_MAX_MANAGER);
+    int rc = 0;
+    if (fe.len)
+        rc = fe_to_error(&fe, "meta.k8s.io", "PatchOptions", "", err);
+    field_errors_free(&fe);
+    return rc;
+}
+
+/* Server-side apply of an object that does not exist creates it (upstream's apply patcher
+ * allows create): the applied configuration over the kind's zero object, then the create
+ * path. */
+static int apply_create(struct apiserver *s, struct ck_http_req *req, const struct request_info *ri,
+                        const struct resource *r, struct update_ctx *c, struct ck_error *err)
+{
+    struct mf_type t = mf_type_for(r);
+    char gv[300], now[CK_TIME_BUFSZ];
+    resource_api_version(r, gv, sizeof(gv));
+    ck_time_now_string(now);
+    struct mf_apply_opts o = {.manager = c->manager,
+                              .api_version = gv,
+                              .subresource = "",
+                              .force = c->force,
+                              .has_status = has_status_split(r),
+                              .now = now};
+    cJSON *obj = NULL;
+    int rc = mf_apply(&t, NULL, c->input, &o, &obj, err);
+    if (rc < 0)
+        return rc;
+    const char *av = ck_json_get_string(obj, "apiVersion", "");
+    const char *kind = ck_json_get_string(obj, "kind", "");
+    if (strcmp(av, gv) || strcmp(kind, r->kind)) {
+        rc = ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                          "the API version in the data (%s) does not match the expected API "
+                          "version (%s)",
+                          av, gv);
+        goto out;
+    }
+    if (strcmp(meta_name(obj), ri->name)) {
+        rc = ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                          "the name of the object (%s) does not match the name on the URL (%s)",
+                          meta_name(obj), ri->name);
+        goto out;
+    }
+    if (r->namespaced) {
+        const char *ns = meta_namespace(obj);
+        if (ns[0] && strcmp(ns, ri->namespace_)) {
+            rc = ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                              "the namespace of the provided object does not match the namespace "
+                              "sent on the request");
+            goto out;
+        }
+        meta_set_str(obj, "namespace", ri->namespace_);
+    }
+    cJSON *mf = ck_json_detach(obj, "metadata.managedFields");
+    meta_prepare_create(r, obj);
+    if (mf)
+        cJSON_AddItemToObject(meta_of(obj), "managedFields", mf);
+    struct field_errors fe = FIELD_ERRORS_INIT;
+    meta_validate_create(r, obj, &fe);
+    if (fe.len) {
+        rc = fe_to_error(&fe, r->group, r->kind, meta_name(obj), err);
+        field_errors_free(&fe);
+        goto out;
+    }
+    if ((rc = admit_namespace(s, r, ri->namespace_, meta_name(obj), NULL, err)) < 0)
+        goto out;
+    const struct resource_hooks *h = hooks_for(r);
+    if (!c->dry && h && h->create && (rc = h->create(s, obj, err)) < 0)
+        goto out;
+    if (!c->dry && (rc = store_create(&s->store, r, obj, err)) < 0) {
+        if (h && h->create_failed)
+            h->create_failed(s, obj);
+        goto out;
+    }
+    codec_respond(req, 201, obj);
+out:
+    cJSON_Delete(obj);
+    return rc;
 }
 
 static int do_write(struct apiserver *s, struct ck_http_req *req, const struct request_info *ri,
@@ -454,17 +679,22 @@ static int do_write(struct apiserver *s, struct ck_http_req *req, const struct r
             }
             meta_set_str(input, "namespace", ri->namespace_);
         }
+        if ((rc = check_body_fields(req, r, "UpdateOptions", input, err)) < 0)
+            goto out;
     } else {
         ct = ck_http_header(req, "Content-Type");
         enum patch_type pt = patch_type_of(ct);
-        if (pt == PATCH_UNKNOWN || pt == PATCH_APPLY) {
+        if (pt == PATCH_UNKNOWN) {
             rc = ck_error_set(err, 415, CK_REASON_UNSUPPORTED_MEDIA,
                               "the body of the request was in an unknown format - accepted media "
                               "types include: application/json-patch+json, "
                               "application/merge-patch+json, "
-                              "application/strategic-merge-patch+json");
+                              "application/strategic-merge-patch+json, "
+                              "application/apply-patch+yaml");
             return rc;
         }
+        if ((rc = check_patch_options(req, pt == PATCH_APPLY, err)) < 0)
+            return rc;
         if ((rc = codec_decode_any(req, &input, err)) < 0)
             return rc;
         if (pt != PATCH_JSON && !cJSON_IsObject(input)) {
@@ -477,6 +707,15 @@ static int do_write(struct apiserver *s, struct ck_http_req *req, const struct r
     bool dry = rest_dry_run(req, err, &rc);
     if (rc < 0)
         goto out;
+    bool apply = kind == WRITE_PATCH && patch_type_of(ct) == PATCH_APPLY;
+    enum fv_directive fvd = FV_WARN;
+    if (kind == WRITE_PATCH && (rc = fv_parse_directive(ck_http_query(req, "fieldValidation"),
+                                                        "PatchOptions", &fvd, err)) < 0)
+        goto out;
+    if (apply && (rc = check_fields(req, r, fvd, input, false, "", err)) < 0)
+        goto out;
+    CK_AUTOFREE char *manager = request_manager(req);
+    const char *force = ck_http_query(req, "force");
     struct update_ctx c = {.s = s,
                            .r = r,
                            .ri = ri,
@@ -485,10 +724,24 @@ static int do_write(struct apiserver *s, struct ck_http_req *req, const struct r
                            .content_type = ct,
                            .status = !strcmp(ri->subresource, "status"),
                            .dry = dry,
-                           .hooks = hooks_for(r)};
+                           .hooks = hooks_for(r),
+                           .req = req,
+                           .apply = apply,
+                           .force = force && !strcmp(force, "true"),
+                           .manager = manager,
+                           .fvd = fvd,
+                           .fv_errs = CK_ERRLIST_INIT};
     cJSON *out = NULL;
     rc = store_update(&s->store, r, ri->namespace_, ri->name, update_fn, &c,
                       dry ? STORE_DRY_RUN : 0, &out, err);
+    if (rc == 0)
+        rc = fv_report(req, fvd == FV_STRICT ? FV_IGNORE : fvd, &c.fv_errs, "", err);
+    ck_errlist_free(&c.fv_errs);
+    if (rc == -ENOENT && apply && err && err->code == 404 && !c.status) {
+        ck_error_clear(err);
+        rc = apply_create(s, req, ri, r, &c, err);
+        goto out;
+    }
     if (rc == 0 && c.tried && c.hooks->update_done)
         c.hooks->update_done(s, out, c.tried_old, c.tried);
     else

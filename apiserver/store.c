@@ -95,40 +95,64 @@ static int corrupt(const char *key, struct ck_error *err)
                         key);
 }
 
-int store_create(struct store *s, const struct resource *r, cJSON *obj, struct ck_error *err)
+int store_create_guarded(struct store *s, const struct resource *r, cJSON *obj,
+                         const struct resource *guard_r, const char *guard_ns,
+                         const char *guard_name, int64_t guard_rv, struct ck_error *err)
 {
     const char *ns = ck_json_get_string(obj, "metadata.namespace", "");
     const char *name = ck_json_get_string(obj, "metadata.name", "");
-    char *key = NULL;
+    char *key = NULL, *guard_key = NULL;
     int rc = object_key(s, r, ns, name, &key, err);
     if (rc < 0)
         return rc;
+    if (guard_r && (rc = object_key(s, guard_r, guard_ns, guard_name, &guard_key, err)) < 0) {
+        free(key);
+        return rc;
+    }
     char *value = encode(obj);
-    struct etcd_compare cmp = {.key = key, .target = ETCD_CMP_CREATE, .op = ETCD_CMP_EQUAL};
+    struct etcd_compare cmp[2] = {
+        {.key = key, .target = ETCD_CMP_CREATE, .op = ETCD_CMP_EQUAL},
+        {.key = guard_key, .target = ETCD_CMP_MOD, .op = ETCD_CMP_EQUAL, .number = guard_rv},
+    };
     struct etcd_op put = {.type = ETCD_OP_PUT,
                           .put = {.key = key, .value = value, .value_len = strlen(value)}};
-    struct etcd_op get = {.type = ETCD_OP_RANGE, .range = {.key = key}};
-    struct etcd_txn_req req = {&cmp, 1, &put, 1, &get, 1};
+    struct etcd_op get[2] = {{.type = ETCD_OP_RANGE, .range = {.key = key}},
+                             {.type = ETCD_OP_RANGE, .range = {.key = guard_key}}};
+    size_t n = guard_key ? 2 : 1;
+    struct etcd_txn_req req = {cmp, n, &put, 1, get, n};
     struct etcd_txn_resp resp = {0};
     rc = etcd_txn(s->etcd, &req, &resp, err);
     if (rc == 0 && !resp.succeeded) {
-        /* after a retry of uncertain outcome, the existing key may be our own create */
-        bool ours = false;
-        if (resp.ambiguous && resp.n_responses == 1 && resp.responses[0].range.n_kvs == 1) {
-            const struct etcd_kv *kv = &resp.responses[0].range.kvs[0];
-            ours = kv->value_len == strlen(value) && !memcmp(kv->value, value, kv->value_len);
-            if (ours)
-                set_rv(obj, kv->mod_revision);
+        if (guard_key && resp.n_responses == 2 &&
+            (resp.responses[1].range.n_kvs != 1 ||
+             resp.responses[1].range.kvs[0].mod_revision != guard_rv)) {
+            rc = -ESTALE;
+        } else {
+            /* after a retry of uncertain outcome, the existing key may be our own create */
+            bool ours = false;
+            if (resp.ambiguous && resp.n_responses >= 1 &&
+                resp.responses[0].range.n_kvs == 1) {
+                const struct etcd_kv *kv = &resp.responses[0].range.kvs[0];
+                ours = kv->value_len == strlen(value) && !memcmp(kv->value, value, kv->value_len);
+                if (ours)
+                    set_rv(obj, kv->mod_revision);
+            }
+            if (!ours)
+                rc = status_error(r, name, 409, CK_REASON_ALREADY_EXISTS, "already exists", err);
         }
-        if (!ours)
-            rc = status_error(r, name, 409, CK_REASON_ALREADY_EXISTS, "already exists", err);
     } else if (rc == 0) {
         set_rv(obj, resp.header.revision);
     }
     etcd_txn_resp_free(&resp);
     free(value);
+    free(guard_key);
     free(key);
     return rc;
+}
+
+int store_create(struct store *s, const struct resource *r, cJSON *obj, struct ck_error *err)
+{
+    return store_create_guarded(s, r, obj, NULL, NULL, NULL, 0, err);
 }
 
 int store_get(struct store *s, const struct resource *r, const char *ns, const char *name,

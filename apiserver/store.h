@@ -30,6 +30,14 @@ struct store {
 /* Stores a new object. On success obj's metadata.resourceVersion is set. Already existing ->
  * 409 AlreadyExists `<plural>[.<group>] "<name>" already exists`. */
 int store_create(struct store *s, const struct resource *r, cJSON *obj, struct ck_error *err);
+/* store_create, guarded: with guard_r set, the object is written only while the stored guard
+ * object (guard_r, guard_ns, guard_name) still has revision guard_rv, in the same etcd
+ * transaction (a create admitted against a cached namespace stays exact without a second
+ * round trip). -ESTALE, with err untouched, when the guard moved or is gone: the caller
+ * decides again on fresh data. guard_r NULL: store_create. */
+int store_create_guarded(struct store *s, const struct resource *r, cJSON *obj,
+                         const struct resource *guard_r, const char *guard_ns,
+                         const char *guard_name, int64_t guard_rv, struct ck_error *err);
 
 /* Reads one object into *out. Missing -> 404 NotFound `<plural> "<name>" not found`. */
 int store_get(struct store *s, const struct resource *r, const char *ns, const char *name,

@@ -156,6 +156,7 @@ struct scale_ctx {
     const char *content_type; /* of the patch */
     const struct resource *r;
     const char *name;
+    struct ck_http_req *req; /* whose field manager the change is recorded for */
 };
 
 static int scale_fn(const cJSON *current, void *vctx, cJSON **next, bool *delete_it,
@@ -198,6 +199,7 @@ static int scale_fn(const cJSON *current, void *vctx, cJSON **next, bool *delete
     if (ck_json_get_int64(current, "spec.replicas", 1) != replicas)
         ck_json_set_int64(obj, "metadata.generation",
                           ck_json_get_int64(current, "metadata.generation", 0) + 1);
+    rest_record_update(c->req, c->r, current, obj, "scale");
     *next = obj;
     return 0;
 }
@@ -218,7 +220,7 @@ int subresource_scale(struct apiserver *s, struct ck_http_req *req, const struct
         bool dry = rest_dry_run(req, err, &rc);
         if (rc == 0) {
             struct scale_ctx c = {input, !strcmp(verb, "patch"),
-                                  ck_http_header(req, "Content-Type"), r, ri->name};
+                                  ck_http_header(req, "Content-Type"), r, ri->name, req};
             rc = store_update(&s->store, r, ri->namespace_, ri->name, scale_fn, &c,
                               dry ? STORE_DRY_RUN : 0, &out, err);
         }

@@ -172,27 +172,26 @@ static void produce(struct watcher *w)
     size_t nb = 0;
     bool expired = false;
     int64_t cache_rv = 0;
-    pthread_mutex_lock(&wc->lock);
-    if (w->next_seq >= wc->next_seq && wc->epoch == w->epoch) {
+    /* the counter first: a change after it makes the wait below return at once */
+    uint32_t seen = atomic_load(&wc->seq);
+    pthread_rwlock_rdlock(&wc->lock);
+    /* a cache that stopped (etcd compacted past it) gets no more events: its watchers are
+     * expired, even one that joined after the epoch moved */
+    bool dead = wc->stopping || wc->epoch != w->epoch;
+    bool idle = w->next_seq >= wc->next_seq && !dead;
+    pthread_rwlock_unlock(&wc->lock);
+    if (idle) {
         int64_t wait_until = w->deadline_ns;
         if (w->bookmarks && w->next_bookmark_ns < wait_until)
             wait_until = w->next_bookmark_ns;
         int64_t wait_ns = wait_until - now;
         if (wait_ns > CK_SECOND)
             wait_ns = CK_SECOND;
-        if (wait_ns > 0) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_sec += wait_ns / CK_SECOND;
-            ts.tv_nsec += wait_ns % CK_SECOND;
-            if (ts.tv_nsec >= CK_SECOND) {
-                ts.tv_sec++;
-                ts.tv_nsec -= CK_SECOND;
-            }
-            pthread_cond_timedwait(&wc->changed, &wc->lock, &ts);
-        }
+        watchcache_wait(wc, seen, wait_ns);
     }
-    if (wc->epoch != w->epoch || w->next_seq < wc->first_seq) {
+    pthread_rwlock_rdlock(&wc->lock);
+    dead = wc->stopping || wc->epoch != w->epoch;
+    if (dead || w->next_seq < wc->first_seq) {
         expired = true;
     } else {
         while (w->next_seq < wc->next_seq && nb < EVENTS_PER_READ) {
@@ -203,10 +202,10 @@ static void produce(struct watcher *w)
         }
     }
     cache_rv = wc->rv;
-    pthread_mutex_unlock(&wc->lock);
+    pthread_rwlock_unlock(&wc->lock);
 
     if (expired) {
-        if (wc->epoch != w->epoch) {
+        if (dead) {
             struct ck_error err = CK_ERROR_INIT;
             ck_error_set(&err, 410, CK_REASON_EXPIRED,
                          "The resourceVersion for the provided watch is too old.");
@@ -340,23 +339,23 @@ int watch_serve(struct apiserver *s, struct ck_http_req *req, const struct reque
      * ADDED, then what follows the snapshot */
     if (rv == 0 || send_initial) {
         int64_t snap_rv;
-        pthread_mutex_lock(&wc->lock);
+        pthread_rwlock_rdlock(&wc->lock);
         w->epoch = wc->epoch;
         w->next_seq = wc->next_seq;
-        pthread_mutex_unlock(&wc->lock);
+        pthread_rwlock_unlock(&wc->lock);
         if ((rc = watchcache_snapshot(wc, w->ns, send_initial ? rv : 0, &w->initial,
                                       &w->n_initial, &snap_rv, err)) < 0)
             goto fail;
         /* the snapshot may include events the ring also has: start after them */
-        pthread_mutex_lock(&wc->lock);
+        pthread_rwlock_rdlock(&wc->lock);
         while (w->next_seq < wc->next_seq && wc->ring[w->next_seq % wc->cap]->rv <= snap_rv)
             w->next_seq++;
-        pthread_mutex_unlock(&wc->lock);
+        pthread_rwlock_unlock(&wc->lock);
         w->initial_rv = snap_rv;
         w->last_rv = snap_rv;
         w->initial_end_bookmark = send_initial;
     } else {
-        pthread_mutex_lock(&wc->lock);
+        pthread_rwlock_rdlock(&wc->lock);
         w->epoch = wc->epoch;
         bool too_old = rv < wc->oldest_rv;
         if (!too_old) {
@@ -366,7 +365,7 @@ int watch_serve(struct apiserver *s, struct ck_http_req *req, const struct reque
                 seq++;
             w->next_seq = seq;
         }
-        pthread_mutex_unlock(&wc->lock);
+        pthread_rwlock_unlock(&wc->lock);
         w->last_rv = rv;
         if (too_old) {
             /* upstream answers 200 with a single ERROR event carrying 410 Expired */

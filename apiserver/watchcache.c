@@ -2,15 +2,21 @@
 #include "watchcache.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "buf.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
 #include "server.h"
 #include "storage/etcd.h"
+#include "timeutil.h"
 
 #define DEFAULT_RING 4096
 
@@ -120,10 +126,13 @@ static void apply_event(struct watchcache *wc, const struct etcd_event *ev)
     ring_push(wc, e);
 }
 
+static void relist_now(struct watchcache *dead);
+
 static int on_watch(const struct etcd_watch_resp *resp, void *arg)
 {
     struct watchcache *wc = arg;
-    pthread_mutex_lock(&wc->lock);
+    bool relist = false;
+    pthread_rwlock_wrlock(&wc->lock);
     switch (resp->kind) {
     case ETCD_WATCH_EVENTS:
         for (size_t i = 0; i < resp->n_events; i++)
@@ -138,21 +147,37 @@ static int on_watch(const struct etcd_watch_resp *resp, void *arg)
             wc->rv = resp->header.revision;
         break;
     case ETCD_WATCH_COMPACTED:
-        /* we fell behind a compaction: every watcher must relist; the cache stops serving
-         * and is rebuilt on next use */
+        /* we fell behind a compaction: every watcher must relist; this cache stops serving
+         * and a fresh one relists right away (below) */
         ck_warn("watchcache %s: watch compacted at %lld, watchers must relist", wc->r->plural,
                 (long long)resp->compact_revision);
         wc->epoch++;
         wc->stopping = true;
+        relist = true;
         break;
     case ETCD_WATCH_ERROR:
         ck_warn("watchcache %s: etcd watch trouble: %s", wc->r->plural,
                 resp->error ? resp->error->message : "?");
         break;
     }
-    pthread_cond_broadcast(&wc->changed);
-    pthread_mutex_unlock(&wc->lock);
+    pthread_rwlock_unlock(&wc->lock);
+    /* the fresh cache first: the watchers told 410 below relist and watch again, and find it */
+    if (relist)
+        relist_now(wc);
+    /* after unlocking, so the woken readers find the lock free */
+    atomic_fetch_add(&wc->seq, 1);
+    syscall(SYS_futex, &wc->seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
     return 0;
+}
+
+void watchcache_wait(struct watchcache *wc, uint32_t seen, int64_t timeout_ns)
+{
+    if (timeout_ns <= 0)
+        return;
+    struct timespec ts = {(time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000)};
+    /* returns at once when seq moved already; EINTR and spurious wake-ups are fine: callers
+     * check the cache again */
+    syscall(SYS_futex, &wc->seq, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
 }
 
 static void free_cache(struct watchcache *wc)
@@ -164,8 +189,7 @@ static void free_cache(struct watchcache *wc)
         wc_event_unref(wc->ring[s % wc->cap]);
     free(wc->ring);
     ck_strmap_free(&wc->state, (void (*)(void *))wc_obj_unref);
-    pthread_mutex_destroy(&wc->lock);
-    pthread_cond_destroy(&wc->changed);
+    pthread_rwlock_destroy(&wc->lock);
     free(wc->key_prefix);
     free(wc);
 }
@@ -182,12 +206,13 @@ static int start_cache(struct apiserver *s, const struct resource *r, struct wat
     wc->server = s;
     wc->cap = s->cfg->watch_cache_size > 0 ? (size_t)s->cfg->watch_cache_size : DEFAULT_RING;
     wc->ring = ck_xcalloc(wc->cap, sizeof(*wc->ring));
-    pthread_mutex_init(&wc->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&wc->changed, &ca);
-    pthread_condattr_destroy(&ca);
+    /* writers first: the one writer must not wait behind a stream of readers */
+    pthread_rwlockattr_t la;
+    pthread_rwlockattr_init(&la);
+    pthread_rwlockattr_setkind_np(&la, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&wc->lock, &la);
+    pthread_rwlockattr_destroy(&la);
+    atomic_init(&wc->seq, 0);
     int rc = etcd_key_list_prefix(s->store.prefix, r->storage, NULL, &wc->key_prefix, err);
     if (rc < 0) {
         free_cache(wc);
@@ -214,7 +239,8 @@ static int start_cache(struct apiserver *s, const struct resource *r, struct wat
     struct etcd_watch_req wr = {.key = wc->key_prefix,
                                 .prefix = true,
                                 .start_revision = wc->rv + 1,
-                                .prev_kv = true,
+                                /* no prev_kv: the cache has every previous state itself, and
+                                 * etcd would read and send each one again */
                                 .progress_notify = true};
     rc = etcd_watch_start(s->etcd, &wr, on_watch, wc, &wc->ew, err);
     if (rc < 0) {
@@ -227,19 +253,19 @@ static int start_cache(struct apiserver *s, const struct resource *r, struct wat
     return 0;
 }
 
-int watchcache_get(struct apiserver *s, const struct resource *r, struct watchcache **out,
-                   struct ck_error *err)
+/* watchcache_get with s->caches_lock held. */
+static int get_locked(struct apiserver *s, const struct resource *r, struct watchcache **out,
+                      struct ck_error *err)
 {
     size_t idx = (size_t)(r - ck_resources);
-    pthread_mutex_lock(&s->caches_lock);
     if (!s->caches)
         s->caches = ck_xcalloc(ck_resources_count, sizeof(*s->caches));
     struct watchcache *wc = s->caches[idx];
     int rc = 0;
     if (wc) {
-        pthread_mutex_lock(&wc->lock);
+        pthread_rwlock_rdlock(&wc->lock);
         bool dead = wc->stopping;
-        pthread_mutex_unlock(&wc->lock);
+        pthread_rwlock_unlock(&wc->lock);
         if (dead) /* compacted away: rebuild below; the old one stays for its readers */
             wc = NULL;
     }
@@ -254,9 +280,38 @@ int watchcache_get(struct apiserver *s, const struct resource *r, struct watchca
             s->caches[idx] = wc;
         }
     }
-    pthread_mutex_unlock(&s->caches_lock);
     *out = wc;
     return rc;
+}
+
+int watchcache_get(struct apiserver *s, const struct resource *r, struct watchcache **out,
+                   struct ck_error *err)
+{
+    pthread_mutex_lock(&s->caches_lock);
+    int rc = get_locked(s, r, out, err);
+    pthread_mutex_unlock(&s->caches_lock);
+    return rc;
+}
+
+/* Rebuilds the cache that `dead` was, on dead's own etcd watch thread, as upstream's reflector
+ * relists at once after "too old resource version", so that a client's list + watch right
+ * after finds a cache that starts before its list. Best effort: when the caches' lock stays
+ * taken (watchcaches_stop joins this very thread while holding it), the next user of the
+ * resource rebuilds it instead. */
+static void relist_now(struct watchcache *dead)
+{
+    struct apiserver *s = dead->server;
+    const struct resource *r = dead->r;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    if (pthread_mutex_timedlock(&s->caches_lock, &until) != 0)
+        return;
+    struct watchcache *fresh;
+    size_t idx = (size_t)(r - ck_resources);
+    if (s->caches && s->caches[idx] == dead && get_locked(s, r, &fresh, NULL) < 0)
+        ck_warn("watchcache %s: relist failed; the next request retries", r->plural);
+    pthread_mutex_unlock(&s->caches_lock);
 }
 
 int watchcaches_start_all(struct apiserver *s, struct ck_error *err)
@@ -287,15 +342,23 @@ void watchcaches_stop(struct apiserver *s)
     pthread_mutex_unlock(&s->caches_lock);
 }
 
-static void deadline_in(struct timespec *ts, int64_t ms)
+int watchcache_lookup(struct apiserver *s, const struct resource *r, const char *ns,
+                      const char *name, struct wc_obj **out, struct ck_error *err)
 {
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
+    *out = NULL;
+    struct watchcache *wc;
+    int rc = watchcache_get(s, r, &wc, err);
+    if (rc < 0)
+        return rc;
+    char key[600];
+    if (ck_snprintf(key, sizeof(key), "%s%s%s", r->namespaced ? ns : "", r->namespaced ? "/" : "",
+                    name) < 0)
+        return -ENOENT;
+    pthread_rwlock_rdlock(&wc->lock);
+    struct wc_obj *o = wc->stopping ? NULL : wc_obj_ref(ck_strmap_get(&wc->state, key));
+    pthread_rwlock_unlock(&wc->lock);
+    *out = o;
+    return o ? 0 : -ENOENT;
 }
 
 struct snap_ctx {
@@ -324,24 +387,29 @@ static int cmp_obj(const void *a, const void *b)
 int watchcache_snapshot(struct watchcache *wc, const char *ns, int64_t min_rv,
                         struct wc_obj ***objs, size_t *n, int64_t *rv, struct ck_error *err)
 {
-    pthread_mutex_lock(&wc->lock);
-    if (min_rv > wc->rv) {
-        struct timespec dl;
-        deadline_in(&dl, 3000);
-        while (min_rv > wc->rv && !wc->stopping)
-            if (pthread_cond_timedwait(&wc->changed, &wc->lock, &dl) == ETIMEDOUT)
+    if (min_rv > 0) {
+        int64_t deadline = ck_mono_ns() + 3 * CK_SECOND;
+        for (;;) {
+            uint32_t seen = atomic_load(&wc->seq);
+            pthread_rwlock_rdlock(&wc->lock);
+            bool ready = min_rv <= wc->rv, dead = wc->stopping;
+            int64_t cur = wc->rv;
+            pthread_rwlock_unlock(&wc->lock);
+            if (ready)
                 break;
-        if (min_rv > wc->rv) {
-            pthread_mutex_unlock(&wc->lock);
-            return ck_error_set(err, 504, CK_REASON_TIMEOUT,
-                                "Too large resource version: %lld, current: %lld",
-                                (long long)min_rv, (long long)wc->rv);
+            int64_t left = deadline - ck_mono_ns();
+            if (left <= 0 || dead) /* a stopped cache will not get there */
+                return ck_error_set(err, 504, CK_REASON_TIMEOUT,
+                                    "Too large resource version: %lld, current: %lld",
+                                    (long long)min_rv, (long long)cur);
+            watchcache_wait(wc, seen, left);
         }
     }
+    pthread_rwlock_rdlock(&wc->lock);
     struct snap_ctx c = {ns, ck_xcalloc(wc->state.len + 1, sizeof(struct wc_obj *)), 0};
     ck_strmap_each(&wc->state, snap_one, &c);
     *rv = wc->rv;
-    pthread_mutex_unlock(&wc->lock);
+    pthread_rwlock_unlock(&wc->lock);
     qsort(c.objs, c.n, sizeof(*c.objs), cmp_obj);
     *objs = c.objs;
     *n = c.n;

@@ -3,8 +3,11 @@
  * (upstream's cacher). N client watches cost one etcd watch.
  *
  * Objects and events are reference-counted and immutable once published, so watchers read
- * them without holding the cache's lock. A cache starts on first use and lives until
- * watchcaches_stop.
+ * them without holding the cache's lock; they take it shared only to pick up event pointers,
+ * and sleep on a futex counter, so one change wakes N watchers without lock contention. A
+ * cache starts on first use and lives until watchcaches_stop. When etcd compacts past the
+ * revision a cache's etcd watch must resume from, the cache stops: its watchers get one ERROR
+ * event with 410 Expired, and a fresh cache relists at once (or on next use if that fails).
  */
 #ifndef APISERVER_WATCHCACHE_H
 #define APISERVER_WATCHCACHE_H
@@ -47,8 +50,10 @@ struct wc_event {
 struct watchcache {
     const struct resource *r; /* the served row (its kind/apiVersion label events) */
     char *key_prefix;         /* "<prefix>/<storage>/" */
-    pthread_mutex_t lock;     /* guards everything below */
-    pthread_cond_t changed;   /* broadcast on every event, progress and stop */
+    pthread_rwlock_t lock;    /* guards everything below: written by the etcd watch's thread,
+                                 read (shared) by watchers, lists and lookups */
+    _Atomic uint32_t seq;     /* bumped, and its waiters woken (futex), on every event,
+                                 progress and stop: see watchcache_wait */
     struct ck_strmap state;   /* "<ns>/<name>" or "<name>" -> struct wc_obj* (one ref) */
     struct wc_event **ring;   /* ring[seq % cap], one ref each */
     size_t cap;
@@ -73,6 +78,18 @@ int watchcache_get(struct apiserver *s, const struct resource *r, struct watchca
 int watchcaches_start_all(struct apiserver *s, struct ck_error *err);
 /* Stops every cache's etcd watch and frees them; no watcher may still read. */
 void watchcaches_stop(struct apiserver *s);
+
+/* The cached current version of one object of r (ns "" for cluster-scoped kinds): 0 with a
+ * ref in *out (release with wc_obj_unref), -ENOENT when the cache does not hold it, or the
+ * error of starting the cache. The cache may lag etcd by the time an event takes to arrive:
+ * callers that need the latest state guard their writes with the object's rv. */
+int watchcache_lookup(struct apiserver *s, const struct resource *r, const char *ns,
+                      const char *name, struct wc_obj **out, struct ck_error *err);
+
+/* Waits up to timeout_ns until wc->seq differs from seen (read it before checking the
+ * cache, so that no change between the check and the wait is missed). Each waiter sleeps on
+ * the counter itself, so a change wakes N watchers without any lock to fight over. */
+void watchcache_wait(struct watchcache *wc, uint32_t seen, int64_t timeout_ns);
 
 /* A snapshot of the current objects (refs taken; release each with wc_obj_unref and free the
  * array), optionally restricted to namespace ns, and the revision it reflects. Waits up to 3 s

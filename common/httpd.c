@@ -321,6 +321,9 @@ int ck_httpd_start(const struct ck_httpd_config *cfg, struct ck_httpd **out, str
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 256 * 1024, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_STACK_SIZE, 512 * 1024, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+    /* libmicrohttpd's default (FD_SETSIZE - 4) would leave watcher 1021 and later waiting in
+     * the listen queue; with poll() the open-files limit is the real bound */
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, 16384, NULL};
     if (cfg->tls_cert_file && cfg->tls_key_file) {
         d->tls_cert = slurp(cfg->tls_cert_file, err);
         d->tls_key = d->tls_cert ? slurp(cfg->tls_key_file, err) : NULL;

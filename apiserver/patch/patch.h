@@ -47,7 +47,7 @@ enum patch_type {
     PATCH_JSON,      /* application/json-patch+json */
     PATCH_MERGE,     /* application/merge-patch+json */
     PATCH_STRATEGIC, /* application/strategic-merge-patch+json */
-    PATCH_APPLY,     /* application/apply-patch+yaml (server-side apply; not implemented here) */
+    PATCH_APPLY,     /* application/apply-patch+yaml (server-side apply: patch/apply.c, mf_apply) */
 };
 
 /* Upstream's limit on operations in one JSON patch. */
