@@ -8,8 +8,9 @@
 # and a sync of node-2's kube-proxy are on that path; so is the start of one nsenter+curl per
 # attempt, tens of ms on a busy machine). Prints one line per round and
 #   LATENCY proxy_network_programming_ms <median> (max <max>)
+#   RATIO proxy_network_programming_max_vs_1s <1000 / max>
 # Runs its own lab (unique prefix, subnets, directory), always taken down (trap). Needs root
-# and built binaries (bin/ or $CKUBE_BIN). Run by bench_proxy when CK_BENCH_PROXY_LAB=1.
+# and built binaries (bin/ or $CKUBE_BIN). Run by bench_proxy unless CK_BENCH_PROXY_LAB=0.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -115,3 +116,5 @@ sorted=$(printf '%s\n' "${lat[@]}" | sort -n)
 median=$(sed -n "$(((ROUNDS + 1) / 2))p" <<<"$sorted")
 max=$(tail -n 1 <<<"$sorted")
 echo "LATENCY proxy_network_programming_ms $median (max $max)"
+# against the goal of 1 s (upstream's SLO is p99 <= 30 s): > 1 means the slowest round met it
+echo "RATIO proxy_network_programming_max_vs_1s $(awk -v m="$max" 'BEGIN { printf "%.2f", 1000 / (m > 0 ? m : 1) }')"
