@@ -1,8 +1,10 @@
 /* replicaset.c - the ReplicaSet controller (upstream's ReplicaSetController): keeps the number
- * of active pods owned by each ReplicaSet equal to spec.replicas.
+ * of active pods owned by each ReplicaSet equal to spec.replicas. The same code serves v1
+ * ReplicationControllers (upstream's ReplicationManager): a struct rs_kind row says what
+ * differs (resource, ownerReference kind, map selector, events source "replication-controller").
  *
  *  - claims pods as upstream's PodControllerRefManager: adopts matching orphans (ownerReference
- *    apps/v1 ReplicaSet, controller=true, blockOwnerDeletion=true), releases owned pods whose
+ *    to the owner's kind, controller=true, blockOwnerDeletion=true), releases owned pods whose
  *    labels stopped matching;
  *  - creates missing pods from the template in slow-start batches (1, 2, 4, ...; at most 500
  *    per sync, upstream's burstReplicas), named "<rs>-<5 random chars>";
@@ -14,7 +16,9 @@
  *  - status: replicas, fullyLabeledReplicas, readyReplicas, availableReplicas (minReadySeconds),
  *    observedGeneration and the ReplicaFailure condition;
  *  - events SuccessfulCreate/SuccessfulDelete/FailedCreate/FailedDelete with upstream's text.
- * The start function is replicaset_start (row "replicaset-controller" in main.c).
+ *    A create refused because the namespace is terminating is silently ignored, as upstream.
+ * The start functions are replicaset_start and replicationcontroller_start (rows
+ * "replicaset-controller" and "replicationcontroller-controller" in main.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -37,8 +41,35 @@
 #define RS_EXPECT_TTL_NS (5LL * 60 * 1000000000LL)
 #define RS_MAX_PODS 100000
 
-static const struct ck_gvr rs_gvr = {"apps", "v1", "replicasets"};
 static const struct ck_gvr pod_gvr = {"", "v1", "pods"};
+
+/* What differs between the two kinds this file serves (upstream runs the same controller for
+ * ReplicationControllers through a conversion to ReplicaSets). */
+struct rs_kind {
+    const char *queue;       /* work queue name (metrics, logs) */
+    struct ck_gvr gvr;       /* the owner resource */
+    const char *api_version; /* of the pods' ownerReferences */
+    const char *kind;        /* ditto */
+    const char *noun;        /* in log lines */
+    bool map_selector;       /* spec.selector is a plain label map (v1 ReplicationController) */
+    const char *events_from; /* the events' source.component */
+};
+
+static const struct rs_kind rs_kinds[2] = {
+    {.queue = "replicaset",
+     .gvr = {"apps", "v1", "replicasets"},
+     .api_version = "apps/v1",
+     .kind = "ReplicaSet",
+     .noun = "replicaset",
+     .events_from = "replicaset-controller"},
+    {.queue = "replicationmanager",
+     .gvr = {"", "v1", "replicationcontrollers"},
+     .api_version = "v1",
+     .kind = "ReplicationController",
+     .noun = "replicationcontroller",
+     .map_selector = true,
+     .events_from = "replication-controller"},
+};
 
 /* Outstanding creations and deletions of one ReplicaSet (upstream's ControlleeExpectations). */
 struct rs_expect {
@@ -50,6 +81,7 @@ struct rs_expect {
 };
 
 struct rs_ctl {
+    const struct rs_kind *k;
     struct ck_client *client;
     struct ck_store *rss, *pods;
     struct ck_event_recorder *recorder;
@@ -282,11 +314,38 @@ static int rank_cmp(const void *pa, const void *pb)
 
 /* ---- claiming ------------------------------------------------------------------------------- */
 
-static cJSON *owner_ref_for(const cJSON *rs)
+/* True when ref (an ownerReference) points at an object of c's kind. */
+static bool ref_is_ours(const struct rs_ctl *c, const cJSON *ref)
+{
+    return !strcmp(ck_json_get_string(ref, "kind", ""), c->k->kind) &&
+           !strcmp(ck_json_get_string(ref, "apiVersion", ""), c->k->api_version);
+}
+
+/* The label selector of rs (caller frees with ck_label_selector_free): a LabelSelector, or for
+ * ReplicationControllers a map read as matchLabels (an absent map selects nothing). */
+static int rs_selector(const struct rs_ctl *c, const cJSON *rs, struct ck_label_selector **out,
+                       struct ck_error *err)
+{
+    const cJSON *sel = ck_json_get(rs, "spec.selector");
+    if (!c->k->map_selector)
+        return ck_label_selector_from_json(sel, out, err);
+    if (sel && !cJSON_IsObject(sel))
+        return ck_error_set(err, 422, CK_REASON_INVALID, "spec.selector must be a map");
+    cJSON *ls = NULL;
+    if (sel) {
+        ls = cJSON_CreateObject();
+        cJSON_AddItemToObject(ls, "matchLabels", ck_json_dup(sel));
+    }
+    int rc = ck_label_selector_from_json(ls, out, err);
+    cJSON_Delete(ls);
+    return rc;
+}
+
+static cJSON *owner_ref_for(const struct rs_ctl *c, const cJSON *rs)
 {
     cJSON *ref = cJSON_CreateObject();
-    cJSON_AddStringToObject(ref, "apiVersion", "apps/v1");
-    cJSON_AddStringToObject(ref, "kind", "ReplicaSet");
+    cJSON_AddStringToObject(ref, "apiVersion", c->k->api_version);
+    cJSON_AddStringToObject(ref, "kind", c->k->kind);
     cJSON_AddStringToObject(ref, "name", ck_json_get_string(rs, "metadata.name", ""));
     cJSON_AddStringToObject(ref, "uid", ck_json_get_string(rs, "metadata.uid", ""));
     cJSON_AddBoolToObject(ref, "controller", true);
@@ -312,7 +371,7 @@ static int patch_owner(struct rs_ctl *c, const cJSON *rs, const cJSON *pod, bool
         cJSON_AddItemToArray(refs, ck_json_dup(ref));
     }
     if (adopt)
-        cJSON_AddItemToArray(refs, owner_ref_for(rs));
+        cJSON_AddItemToArray(refs, owner_ref_for(c, rs));
     if (cJSON_GetArraySize(refs) == 0) /* as upstream's release: no empty list left behind */
         cJSON_ReplaceItemInObjectCaseSensitive(md, "ownerReferences", cJSON_CreateNull());
     CK_AUTOFREE char *body = ck_json_print(patch, 0);
@@ -332,7 +391,7 @@ static int patch_owner(struct rs_ctl *c, const cJSON *rs, const cJSON *pod, bool
 
 /* ---- creating and deleting ------------------------------------------------------------------ */
 
-static cJSON *pod_from_template(const cJSON *rs)
+static cJSON *pod_from_template(const struct rs_ctl *c, const cJSON *rs)
 {
     const cJSON *tmpl = ck_json_get(rs, "spec.template");
     cJSON *pod = cJSON_CreateObject();
@@ -355,20 +414,37 @@ static cJSON *pod_from_template(const cJSON *rs)
     if (fin)
         cJSON_AddItemToObject(md, "finalizers", ck_json_dup(fin));
     cJSON *refs = cJSON_AddArrayToObject(md, "ownerReferences");
-    cJSON_AddItemToArray(refs, owner_ref_for(rs));
+    cJSON_AddItemToArray(refs, owner_ref_for(c, rs));
     const cJSON *spec = ck_json_get(tmpl, "spec");
     cJSON_AddItemToObject(pod, "spec", spec ? ck_json_dup(spec) : cJSON_CreateObject());
     return pod;
 }
 
-/* Creates one pod; fills errmsg (caller frees) on failure. */
+/* True when err carries the NamespaceTerminating cause (creating in a namespace being deleted). */
+static bool ns_terminating(const struct ck_error *err)
+{
+    const cJSON *cause;
+    cJSON_ArrayForEach(cause, ck_json_get(err->details, "causes"))
+    {
+        if (!strcmp(ck_json_get_string(cause, "reason", ""), "NamespaceTerminating"))
+            return true;
+    }
+    return false;
+}
+
+/* Creates one pod; fills errmsg (caller frees) on failure. As upstream, a refusal because the
+ * namespace is being terminated is no failure (no event, no condition): every later creation
+ * would fail the same way and the owner is about to go away. */
 static int create_pod(struct rs_ctl *c, const cJSON *rs, const char *key, char **errmsg)
 {
-    cJSON *pod = pod_from_template(rs);
+    cJSON *pod = pod_from_template(c, rs);
     cJSON *out = NULL;
     struct ck_error err = CK_ERROR_INIT;
     int rc = ck_client_create(c->client, &pod_gvr, NULL, pod, &out, &err);
-    if (rc < 0) {
+    if (rc < 0 && ns_terminating(&err)) {
+        ck_vinfo(2, "not creating pods for %s %s: %s", c->k->noun, key, err.message);
+        rc = 0;
+    } else if (rc < 0) {
         exp_lower_add(c, key, 1);
         *errmsg = ck_xstrdup(err.message[0] ? err.message : "unknown error");
         ck_event_recordf(c->recorder, rs, CK_EVENT_WARNING, "FailedCreate", "Error creating: %s",
@@ -504,12 +580,12 @@ static int update_status(struct rs_ctl *c, const cJSON *rs, const cJSON *status)
     cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
     cJSON_AddItemToObject(obj, "status", want);
     struct ck_error err = CK_ERROR_INIT;
-    int rc = ck_client_update_status(c->client, &rs_gvr, NULL, obj, NULL, &err);
+    int rc = ck_client_update_status(c->client, &c->k->gvr, NULL, obj, NULL, &err);
     if (rc == -ENOENT || err.code == 409)
         rc = 0; /* gone, or changed meanwhile: the update event requeues the key */
     if (rc < 0)
-        ck_warn("updating status of replicaset %s: %s", ck_json_get_string(rs, "metadata.name", ""),
-                err.message);
+        ck_warn("updating status of %s %s: %s", c->k->noun,
+                ck_json_get_string(rs, "metadata.name", ""), err.message);
     ck_error_clear(&err);
     cJSON_Delete(obj);
     return rc;
@@ -545,8 +621,8 @@ static int rs_sync(void *ctx, const char *key)
     struct ck_label_selector *sel = NULL;
     struct ck_error err = CK_ERROR_INIT;
     int rc = 0;
-    if (ck_label_selector_from_json(ck_json_get(rs, "spec.selector"), &sel, &err) < 0) {
-        ck_warn("replicaset %s has an invalid selector: %s", key, err.message);
+    if (rs_selector(c, rs, &sel, &err) < 0) {
+        ck_warn("%s %s has an invalid selector: %s", c->k->noun, key, err.message);
         ck_error_clear(&err);
         ck_obj_unref(o);
         return 0;
@@ -641,8 +717,8 @@ static int rs_sync(void *ctx, const char *key)
         cJSON_AddItemToObject(status, "availableReplicas", ck_json_new_int64(avail));
     cJSON_AddItemToObject(status, "observedGeneration",
                           ck_json_new_int64(ck_json_get_int64(rs, "metadata.generation", 0)));
-    if (need_sync && !rs_deleting)
-        set_failure_cond(status, fail_reason, errmsg);
+    /* as upstream's calculateStatus: any sync without a failure clears the condition */
+    set_failure_cond(status, fail_reason, errmsg);
     int src = update_status(c, rs, status);
     cJSON_Delete(status);
     if (min_ready > 0 && ready == want && avail != want)
@@ -669,8 +745,7 @@ static void pod_keys(void *ctx, const struct ck_obj *obj, struct ck_strlist *key
     const char *ns = ck_json_get_string(pod, "metadata.namespace", "");
     const cJSON *ref = controller_ref(pod);
     if (ref) {
-        if (strcmp(ck_json_get_string(ref, "kind", ""), "ReplicaSet") ||
-            strcmp(ck_json_get_string(ref, "apiVersion", ""), "apps/v1"))
+        if (!ref_is_ours(c, ref))
             return;
         CK_AUTOFREE char *k = ck_xasprintf("%s/%s", ns, ck_json_get_string(ref, "name", ""));
         ck_strlist_add(keys, k);
@@ -682,8 +757,7 @@ static void pod_keys(void *ctx, const struct ck_obj *obj, struct ck_strlist *key
     ck_store_list_namespace(c->rss, ns, &rss);
     for (size_t i = 0; i < rss.n; i++) {
         struct ck_label_selector *sel = NULL;
-        if (ck_label_selector_from_json(ck_json_get(rss.items[i]->json, "spec.selector"), &sel,
-                                        NULL) < 0)
+        if (rs_selector(c, rss.items[i]->json, &sel, NULL) < 0)
             continue;
         if (!ck_label_selector_empty(sel) &&
             ck_label_selector_matches(sel, ck_json_get(pod, "metadata.labels")))
@@ -693,11 +767,11 @@ static void pod_keys(void *ctx, const struct ck_obj *obj, struct ck_strlist *key
     ck_obj_list_free(&rss);
 }
 
-/* The owning ReplicaSet key of pod (caller frees) or NULL. */
-static char *owner_key(const cJSON *pod)
+/* The key of pod's controlling owner of c's kind (caller frees) or NULL. */
+static char *owner_key(const struct rs_ctl *c, const cJSON *pod)
 {
     const cJSON *ref = controller_ref(pod);
-    if (!ref || strcmp(ck_json_get_string(ref, "kind", ""), "ReplicaSet"))
+    if (!ref || !ref_is_ours(c, ref))
         return NULL;
     return ck_xasprintf("%s/%s", ck_json_get_string(pod, "metadata.namespace", ""),
                         ck_json_get_string(ref, "name", ""));
@@ -708,7 +782,7 @@ static void on_pod_add(void *ctx, const struct ck_obj *obj, bool initial)
 {
     (void)initial;
     struct rs_ctl *c = ctx;
-    CK_AUTOFREE char *k = owner_key(obj->json);
+    CK_AUTOFREE char *k = owner_key(c, obj->json);
     if (!k)
         return;
     if (ck_json_get(obj->json, "metadata.deletionTimestamp"))
@@ -723,7 +797,7 @@ static void on_pod_update(void *ctx, const struct ck_obj *old, const struct ck_o
     if (!ck_json_get(cur->json, "metadata.deletionTimestamp") ||
         ck_json_get(old->json, "metadata.deletionTimestamp"))
         return;
-    CK_AUTOFREE char *k = owner_key(cur->json);
+    CK_AUTOFREE char *k = owner_key(c, cur->json);
     if (k)
         exp_observe_delete(c, k, cur->key);
 }
@@ -732,54 +806,61 @@ static void on_pod_delete(void *ctx, const struct ck_obj *obj, bool unknown)
 {
     (void)unknown;
     struct rs_ctl *c = ctx;
-    CK_AUTOFREE char *k = owner_key(obj->json);
+    CK_AUTOFREE char *k = owner_key(c, obj->json);
     if (k)
         exp_observe_delete(c, k, obj->key);
 }
 
 /* ---- start ---------------------------------------------------------------------------------- */
 
-static struct rs_ctl *the_ctl; /* freed at exit by rs_ctl_free (atexit) */
+static struct rs_ctl *the_ctls[2]; /* one per rs_kinds row; freed at exit by rs_ctls_free */
 
-static void rs_ctl_free(void)
+static void rs_ctls_free(void)
 {
-    struct rs_ctl *c = the_ctl;
-    if (!c)
-        return;
-    while (c->expects) {
-        struct rs_expect *e = c->expects;
-        c->expects = e->next;
-        exp_free(e);
+    for (size_t i = 0; i < CK_ARRAY_SIZE(the_ctls); i++) {
+        struct rs_ctl *c = the_ctls[i];
+        if (!c)
+            continue;
+        while (c->expects) {
+            struct rs_expect *e = c->expects;
+            c->expects = e->next;
+            exp_free(e);
+        }
+        ck_event_recorder_free(c->recorder);
+        pthread_mutex_destroy(&c->lock);
+        free(c);
+        the_ctls[i] = NULL;
     }
-    ck_event_recorder_free(c->recorder);
-    pthread_mutex_destroy(&c->lock);
-    free(c);
-    the_ctl = NULL;
 }
 
-int replicaset_start(struct ck_controller_context *cc, struct ck_error *err)
+static int start_kind(struct ck_controller_context *cc, size_t which)
 {
-    (void)err;
-    if (the_ctl)
+    static bool atexit_done;
+    if (the_ctls[which])
         return -EALREADY;
+    const struct rs_kind *k = &rs_kinds[which];
     struct rs_ctl *c = ck_xmalloc(sizeof(*c));
     memset(c, 0, sizeof(*c));
     pthread_mutex_init(&c->lock, NULL);
+    c->k = k;
     c->client = cc->client;
-    struct ck_informer *rsi = ck_informer_factory_get(cc->informers, &rs_gvr);
+    struct ck_informer *rsi = ck_informer_factory_get(cc->informers, &k->gvr);
     struct ck_informer *podi = ck_informer_factory_get(cc->informers, &pod_gvr);
     c->rss = ck_informer_store(rsi);
     c->pods = ck_informer_store(podi);
     if (cc->events)
-        c->recorder = ck_event_recorder_new(cc->events, "replicaset-controller", NULL);
-    the_ctl = c;
-    atexit(rs_ctl_free);
+        c->recorder = ck_event_recorder_new(cc->events, k->events_from, NULL);
+    the_ctls[which] = c;
+    if (!atexit_done) {
+        atexit_done = true;
+        atexit(rs_ctls_free);
+    }
     struct ck_event_handler h = {
         .on_add = on_pod_add, .on_update = on_pod_update, .on_delete = on_pod_delete, .ctx = c};
     int rc = ck_informer_add_handler(podi, &h, -1);
     if (rc < 0)
         return rc;
-    struct ck_controller_opts o = {.name = "replicaset", .sync = rs_sync, .ctx = c};
+    struct ck_controller_opts o = {.name = k->queue, .sync = rs_sync, .ctx = c};
     c->ctl = ck_controller_new(&o);
     if ((rc = ck_controller_watch(c->ctl, rsi, NULL)) < 0 ||
         (rc = ck_controller_watch(c->ctl, podi, pod_keys)) < 0) {
@@ -787,4 +868,16 @@ int replicaset_start(struct ck_controller_context *cc, struct ck_error *err)
         return rc;
     }
     return ck_controller_context_add(cc, c->ctl, 5);
+}
+
+int replicaset_start(struct ck_controller_context *cc, struct ck_error *err)
+{
+    (void)err;
+    return start_kind(cc, 0);
+}
+
+int replicationcontroller_start(struct ck_controller_context *cc, struct ck_error *err)
+{
+    (void)err;
+    return start_kind(cc, 1);
 }

@@ -2,7 +2,8 @@
 # The ReplicaSet controller of kube-controller-manager against a real etcd + kube-apiserver:
 # scale up/down with owner references and events, status from pod readiness (the test marks
 # pods Ready through pods/status as a kubelet would), delete preference for not-ready pods,
-# adoption of orphans and release of pods that stop matching.
+# adoption of orphans and release of pods that stop matching, the ReplicaFailure condition and
+# FailedCreate events when the apiserver refuses the pods, --concurrent-replicaset-syncs.
 
 load_lib() {
     CKUBE_ROOT=${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
@@ -15,7 +16,8 @@ setup_file() {
     local kcm=${CK_KCM_BIN:-${CKUBE_BIN:-$CKUBE_ROOT/bin}/kube-controller-manager}
     CK_KCM_LOG=$CK_APISERVER_DIR/kube-controller-manager.log
     "$kcm" --master="$CK_API" --leader-elect=false --secure-port="$(ck_free_port)" \
-        --controllers=replicaset-controller --v=2 >"$CK_KCM_LOG" 2>&1 &
+        --controllers=replicaset-controller --concurrent-replicaset-syncs=3 --v=3 \
+        >"$CK_KCM_LOG" 2>&1 &
     CK_KCM_PID=$!
     export CK_KCM_PID CK_KCM_LOG
     sleep 0.5
@@ -176,4 +178,60 @@ pods_of() {
     wait_for 3 get rs web -o jsonpath='{.status.replicas}'
     run pods_of web
     [ "$(echo "$output" | wc -l)" = 3 ]
+}
+
+@test "--concurrent-replicaset-syncs sets the controller's worker count" {
+    grep -q 'Controller workers controller="replicaset-controller" workers=3' "$CK_KCM_LOG"
+    run grep -c 'Controller workers' "$CK_KCM_LOG"
+    [ "$output" = 1 ] # --controllers=replicaset-controller: no other controller started
+}
+
+@test "a refused pod makes ReplicaFailure=True FailedCreate and a FailedCreate event; success clears it" {
+    # Priority admission refuses pods naming a missing PriorityClass (403); ReplicaSet
+    # validation does not look at it.
+    rs_yaml nopc 2 | sed 's/^      containers:/      priorityClassName: ck-rs-missing\n      containers:/' |
+        ck_kubectl apply -f -
+    wait_for "True FailedCreate" get rs nopc \
+        -o jsonpath='{.status.conditions[?(@.type=="ReplicaFailure")].status} {.status.conditions[?(@.type=="ReplicaFailure")].reason}'
+    run ck_kubectl get rs nopc -o jsonpath='{.status.conditions[?(@.type=="ReplicaFailure")].message}'
+    [[ $output =~ ^pods\ \"nopc-[a-z0-9]{5}\"\ is\ forbidden:\ no\ PriorityClass\ with\ name\ ck-rs-missing\ was\ found$ ]]
+    run ck_kubectl get rs nopc -o jsonpath='{.status.replicas} {.status.conditions[0].lastTransitionTime}'
+    [[ $output =~ ^0\ [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$ ]]
+    run pods_of nopc
+    [ "$output" = "" ]
+    sleep 1 # events are written asynchronously
+    run ck_kubectl get events --field-selector involvedObject.name=nopc \
+        -o jsonpath='{range .items[?(@.reason=="FailedCreate")]}{.type} {.source.component} {.message}{"\n"}{end}'
+    [[ ${lines[0]} =~ ^Warning\ replicaset-controller\ Error\ creating:\ pods\ \"nopc-[a-z0-9]{5}\"\ is\ forbidden:\ no\ PriorityClass\ with\ name\ ck-rs-missing\ was\ found$ ]]
+    # once the class exists (and the ReplicaSet is synced again) the pods come and the
+    # condition goes
+    ck_curl POST /apis/scheduling.k8s.io/v1/priorityclasses \
+        '{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"ck-rs-missing"},"value":1000}' >/dev/null
+    ck_kubectl annotate rs nopc ck/nudge=1
+    wait_for "2 " get rs nopc -o jsonpath='{.status.replicas} {.status.conditions}'
+    run pods_of nopc
+    [ "$(echo "$output" | wc -l)" = 2 ]
+    ck_kubectl delete rs nopc
+    ck_curl DELETE /apis/scheduling.k8s.io/v1/priorityclasses/ck-rs-missing >/dev/null
+}
+
+@test "pods refused because the namespace is terminating give no FailedCreate (as upstream)" {
+    # no namespace controller runs here: a deleted namespace stays Terminating
+    ck_kubectl create namespace ck-rs-term
+    rs_yaml term 0 | ck_kubectl apply -n ck-rs-term -f -
+    wait_for 1 get rs term -n ck-rs-term -o jsonpath='{.status.observedGeneration}'
+    ck_kubectl delete namespace ck-rs-term --wait=false
+    wait_for Terminating get namespace ck-rs-term -o jsonpath='{.status.phase}'
+    ck_kubectl scale rs term -n ck-rs-term --replicas=2
+    wait_for "2 0" get rs term -n ck-rs-term -o jsonpath='{.status.observedGeneration} {.status.replicas}'
+    for i in $(seq 1 50); do
+        grep -q 'not creating pods for replicaset ck-rs-term/term: pods "term-[a-z0-9]*" is forbidden: unable to create new content in namespace ck-rs-term because it is being terminated' "$CK_KCM_LOG" && break
+        sleep 0.1
+    done
+    grep -q 'not creating pods for replicaset ck-rs-term/term' "$CK_KCM_LOG"
+    run ck_kubectl get rs term -n ck-rs-term -o jsonpath='{.status.conditions}'
+    [ "$output" = "" ]
+    # events are logged at --v=3: the refused-PriorityClass test's one is there, none for term
+    grep -q 'Event occurred object="default/nopc" .* reason="FailedCreate"' "$CK_KCM_LOG"
+    ! grep -q 'Event occurred object="ck-rs-term/term" .* reason="FailedCreate"' "$CK_KCM_LOG"
 }
