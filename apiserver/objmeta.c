@@ -5,6 +5,7 @@
 
 #include "encoding.h"
 #include "mem.h"
+#include "registry/fieldutil.h"
 #include "registry/strategy.h"
 #include "timeutil.h"
 #include "validation.h"
@@ -59,10 +60,28 @@ static void copy_field(cJSON *dst, const cJSON *src, const char *key)
         cJSON_DeleteItemFromObjectCaseSensitive(dst, key);
 }
 
+/* A JSON null in a map[string]string decodes to Go's "": labels and annotations are stored
+ * that way (validation then treats them as the empty string, as upstream does). */
+static void map_nulls_to_empty(cJSON *m)
+{
+    static const char *const MAPS[] = {"labels", "annotations", NULL};
+    for (size_t i = 0; MAPS[i]; i++) {
+        cJSON *map = cJSON_GetObjectItemCaseSensitive(m, MAPS[i]);
+        if (!cJSON_IsObject(map))
+            continue;
+        for (cJSON *kv = map->child, *nx; kv; kv = nx) {
+            nx = kv->next;
+            if (cJSON_IsNull(kv))
+                cJSON_ReplaceItemInObjectCaseSensitive(map, kv->string, cJSON_CreateString(""));
+        }
+    }
+}
+
 void meta_prepare_create(const struct resource *r, cJSON *obj)
 {
     const struct strategy *s = r->strategy;
     cJSON *m = meta_of(obj);
+    map_nulls_to_empty(m);
     const char *gen = meta_str(obj, "generateName");
     if (!meta_name(obj)[0] && gen[0]) {
         char *name = ck_generate_name(gen);
@@ -117,6 +136,7 @@ void meta_prepare_update(const struct resource *r, cJSON *obj, const cJSON *old,
 {
     const struct strategy *s = r->strategy;
     cJSON *m = meta_of(obj);
+    map_nulls_to_empty(m);
     const cJSON *om = cJSON_GetObjectItemCaseSensitive(old, "metadata");
     static const char *const SYSTEM[] = {"uid", "creationTimestamp", "deletionTimestamp",
                                          "deletionGracePeriodSeconds", "generation", NULL};
@@ -175,48 +195,6 @@ static ck_name_validator name_validator(enum name_rule rule)
     case NAME_DNS1123_SUBDOMAIN:
     default: return ck_name_is_dns_subdomain;
     }
-}
-
-static void validate_string_map(const cJSON *map, const char *field, bool labels,
-                                struct field_errors *e)
-{
-    if (!map || cJSON_IsNull(map))
-        return;
-    if (!cJSON_IsObject(map)) {
-        fe_add(e, FE_INVALID, field, map, "must be an object of strings");
-        return;
-    }
-    size_t total = 0;
-    const cJSON *kv;
-    cJSON_ArrayForEach(kv, map)
-    {
-        CK_AUTOFREE char *path = ck_xasprintf("%s", field);
-        struct ck_errlist l = CK_ERRLIST_INIT;
-        if (labels) {
-            ck_is_qualified_name(kv->string, &l);
-        } else {
-            CK_AUTOFREE char *lower = ck_xstrdup(kv->string);
-            for (char *p = lower; *p; p++)
-                if (*p >= 'A' && *p <= 'Z')
-                    *p = (char)(*p - 'A' + 'a');
-            ck_is_qualified_name(lower, &l);
-        }
-        add_all(e, FE_INVALID, path, kv->string, &l);
-        ck_errlist_free(&l);
-        if (!cJSON_IsString(kv)) {
-            fe_add(e, FE_INVALID, path, kv, "must be a string");
-            continue;
-        }
-        if (labels) {
-            ck_is_valid_label_value(kv->valuestring, &l);
-            add_all(e, FE_INVALID, path, kv->valuestring, &l);
-            ck_errlist_free(&l);
-        }
-        total += strlen(kv->string) + strlen(kv->valuestring);
-    }
-    if (!labels && total > CK_TOTAL_ANNOTATION_SIZE_LIMIT)
-        fe_add(e, FE_TOO_LONG, field, NULL, "must have at most %d bytes",
-               CK_TOTAL_ANNOTATION_SIZE_LIMIT);
 }
 
 static void validate_owner_refs(const cJSON *refs, struct field_errors *e)
@@ -283,10 +261,9 @@ static void validate_meta(const struct resource *r, const cJSON *obj, bool creat
     } else if (ns[0]) {
         fe_add(e, FE_FORBIDDEN, "metadata.namespace", NULL, "not allowed on this type");
     }
-    validate_string_map(cJSON_GetObjectItemCaseSensitive(m, "labels"), "metadata.labels", true,
-                        e);
-    validate_string_map(cJSON_GetObjectItemCaseSensitive(m, "annotations"),
-                        "metadata.annotations", false, e);
+    fu_validate_labels(cJSON_GetObjectItemCaseSensitive(m, "labels"), "metadata.labels", e);
+    fu_validate_annotations(cJSON_GetObjectItemCaseSensitive(m, "annotations"),
+                            "metadata.annotations", e);
     const cJSON *fin = cJSON_GetObjectItemCaseSensitive(m, "finalizers");
     if (cJSON_IsArray(fin)) {
         const cJSON *f;

@@ -23,8 +23,10 @@
 #include "openapi/schema.h"
 #include "patch/patch.h"
 #include "printers/printers.h"
+#include "registry/fieldutil.h"
 #include "registry/strategy.h"
 #include "selector.h"
+#include "storage/etcd.h"
 #include "subresources.h"
 #include "timeutil.h"
 #include "watch.h"
@@ -780,9 +782,11 @@ static cJSON *success_status(const struct resource *r, const cJSON *obj)
 }
 
 struct delete_ctx {
+    struct apiserver *s;
     const struct resource *r;
     const cJSON *opts; /* DeleteOptions, may be NULL */
     bool pending;      /* set: the object stays (finalizers or grace), marked for deletion */
+    int round;         /* guaranteed-update attempts so far */
 };
 
 static void set_deletion(cJSON *obj, int64_t grace)
@@ -796,31 +800,139 @@ static void set_deletion(cJSON *obj, int64_t grace)
     ck_json_set_int64(obj, "metadata.deletionGracePeriodSeconds", grace);
 }
 
+/* A 409 Conflict "Operation cannot be fulfilled on <what> "<name>": <why>", details naming
+ * `kind` as upstream's NewConflict does. Returns -EBUSY. */
+static int delete_conflict(const struct resource *r, const char *what, const char *kind,
+                           const char *name, const char *why, struct ck_error *err)
+{
+    ck_error_set(err, 409, CK_REASON_CONFLICT, "Operation cannot be fulfilled on %s \"%s\": %s",
+                 what, name, why);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "name", name);
+    if (r->group[0])
+        cJSON_AddStringToObject(d, "group", r->group);
+    cJSON_AddStringToObject(d, "kind", kind);
+    ck_error_set_details(err, d);
+    return -EBUSY;
+}
+
+/* DeleteOptions.preconditions against the object about to be deleted. The first attempt is
+ * upstream's BeforeDelete check on the object just read (a conflict named by Kind); a retry,
+ * after the object moved under us, is the storage layer's Preconditions.Check (a conflict on
+ * the resource wrapping the StorageError text with the etcd key). */
+static int check_preconditions(struct delete_ctx *c, const cJSON *current, struct ck_error *err)
+{
+    const cJSON *uid = ck_json_get(c->opts, "preconditions.uid");
+    const cJSON *rv = ck_json_get(c->opts, "preconditions.resourceVersion");
+    const char *have_uid = ck_json_get_string(current, "metadata.uid", "");
+    const char *have_rv = ck_json_get_string(current, "metadata.resourceVersion", "");
+    const char *name = ck_json_get_string(current, "metadata.name", "");
+    bool uid_bad = cJSON_IsString(uid) && strcmp(uid->valuestring, have_uid);
+    bool rv_bad = !uid_bad && cJSON_IsString(rv) && strcmp(rv->valuestring, have_rv);
+    if (!uid_bad && !rv_bad)
+        return 0;
+    const struct resource *r = c->r;
+    if (c->round == 1) {
+        CK_AUTOFREE char *kind =
+            r->group[0] ? ck_xasprintf("%s.%s", r->kind, r->group) : ck_xstrdup(r->kind);
+        CK_AUTOFREE char *why =
+            uid_bad ? ck_xasprintf("the UID in the precondition (%s) does not match the UID in "
+                                   "record (%s). The object might have been deleted and then "
+                                   "recreated",
+                                   uid->valuestring, have_uid)
+                    : ck_xasprintf("the ResourceVersion in the precondition (%s) does not match "
+                                   "the ResourceVersion in record (%s). The object might have "
+                                   "been modified",
+                                   rv->valuestring, have_rv);
+        return delete_conflict(r, kind, r->kind, name, why, err);
+    }
+    char qr[300];
+    store_qualified_resource(r, qr, sizeof(qr));
+    char *key = NULL;
+    struct ck_error kerr = CK_ERROR_INIT;
+    if (etcd_key(c->s->store.prefix, r->storage, r->namespaced ? meta_namespace(current) : NULL,
+                 name, &key, &kerr) < 0)
+        key = ck_xstrdup("");
+    ck_error_clear(&kerr);
+    CK_AUTOFREE char *why =
+        uid_bad ? ck_xasprintf("StorageError: invalid object, Code: 4, Key: %s, ResourceVersion: "
+                               "0, AdditionalErrorMsg: Precondition failed: UID in precondition: "
+                               "%s, UID in object meta: %s",
+                               key, uid->valuestring, have_uid)
+                : ck_xasprintf("StorageError: invalid object, Code: 4, Key: %s, ResourceVersion: "
+                               "0, AdditionalErrorMsg: Precondition failed: ResourceVersion in "
+                               "precondition: %s, ResourceVersion in object meta: %s",
+                               key, rv->valuestring, have_rv);
+    free(key);
+    return delete_conflict(r, qr, r->plural, name, why, err);
+}
+
+static bool has_string(const cJSON *arr, const char *want)
+{
+    for (const cJSON *v = cJSON_IsArray(arr) ? arr->child : NULL; v; v = v->next)
+        if (cJSON_IsString(v) && !strcmp(v->valuestring, want))
+            return true;
+    return false;
+}
+
+/* Upstream's deletionFinalizersForGarbageCollection: which of "orphan" and
+ * "foregroundDeletion" the object keeps is decided by orphanDependents, else propagationPolicy,
+ * else the first of the two already on the object. When that changes the set of finalizers,
+ * both are dropped and the chosen one appended (the field goes when nothing is left). */
+static void gc_finalizers(const cJSON *opts, cJSON *obj)
+{
+    const cJSON *od = ck_json_get(opts, "orphanDependents");
+    const char *policy = ck_json_get_string(opts, "propagationPolicy", "");
+    cJSON *arr = ck_json_get(obj, "metadata.finalizers");
+    bool orphan = false, foreground = false;
+    if (cJSON_IsBool(od)) {
+        orphan = cJSON_IsTrue(od);
+    } else if (policy[0]) {
+        orphan = !strcmp(policy, "Orphan");
+        foreground = !strcmp(policy, "Foreground");
+    } else {
+        for (const cJSON *f = cJSON_IsArray(arr) ? arr->child : NULL; f; f = f->next) {
+            if (!cJSON_IsString(f))
+                continue;
+            orphan = !strcmp(f->valuestring, "orphan");
+            foreground = !strcmp(f->valuestring, "foregroundDeletion");
+            if (orphan || foreground)
+                break;
+        }
+    }
+    if (has_string(arr, "orphan") == orphan && has_string(arr, "foregroundDeletion") == foreground)
+        return;
+    for (cJSON *f = cJSON_IsArray(arr) ? arr->child : NULL, *nx; f; f = nx) {
+        nx = f->next;
+        if (cJSON_IsString(f) &&
+            (!strcmp(f->valuestring, "orphan") || !strcmp(f->valuestring, "foregroundDeletion")))
+            cJSON_Delete(cJSON_DetachItemViaPointer(arr, f));
+    }
+    if (orphan || foreground) {
+        arr = ck_json_ensure_array(obj, "metadata.finalizers");
+        cJSON_AddItemToArray(arr, cJSON_CreateString(orphan ? "orphan" : "foregroundDeletion"));
+    } else if (cJSON_IsArray(arr) && !arr->child) {
+        cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
+                                                "finalizers");
+    }
+}
+
 /* Upstream's BeforeDelete: objects that finalizers hold or that get a grace period are marked
  * (deletionTimestamp = now + grace) and stay; a repeated delete may only shorten the grace;
- * the rest are deleted at once. Orphan/Foreground policies add their finalizers. */
+ * the rest are deleted at once. Orphan/Foreground policies set their finalizers. */
 static int delete_fn(const cJSON *current, void *vctx, cJSON **next, bool *delete_it,
                      struct ck_error *err)
 {
-    (void)err;
     struct delete_ctx *c = vctx;
+    c->round++;
+    c->pending = false;
+    int rc = check_preconditions(c, current, err);
+    if (rc < 0)
+        return rc;
     const struct strategy *st = c->r->strategy;
-    const char *policy = ck_json_get_string(c->opts, "propagationPolicy", "");
-    const char *add = NULL;
-    if (!strcmp(policy, "Orphan") || cJSON_IsTrue(ck_json_get(c->opts, "orphanDependents")))
-        add = "orphan";
-    else if (!strcmp(policy, "Foreground"))
-        add = "foregroundDeletion";
     int64_t grace = st->grace_period ? st->grace_period(current, c->opts) : 0;
     cJSON *obj = ck_json_dup(current);
-    if (add) {
-        cJSON *arr = ck_json_ensure_array(obj, "metadata.finalizers");
-        bool have = false;
-        const cJSON *f;
-        cJSON_ArrayForEach(f, arr) have |= cJSON_IsString(f) && !strcmp(f->valuestring, add);
-        if (!have)
-            cJSON_AddItemToArray(arr, cJSON_CreateString(add));
-    }
+    gc_finalizers(c->opts, obj);
     bool held = has_finalizers(c->r, obj);
     if (ck_json_get(current, "metadata.deletionTimestamp")) {
         int64_t cur = ck_json_get_int64(current, "metadata.deletionGracePeriodSeconds", 0);
@@ -843,32 +955,112 @@ static int delete_fn(const cJSON *current, void *vctx, cJSON **next, bool *delet
     return 0;
 }
 
+/* Go's strconv.ParseBool, as the query parameter decoder uses. Returns 0/1, or -1. */
+static int go_parse_bool(const char *v)
+{
+    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+    static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+    for (size_t i = 0; i < CK_ARRAY_SIZE(yes); i++) {
+        if (!strcmp(v, yes[i]))
+            return 1;
+        if (!strcmp(v, no[i]))
+            return 0;
+    }
+    return -1;
+}
+
+/* DeleteOptions as upstream's delete handler takes them: from the body when there is one,
+ * else from the query (gracePeriodSeconds, propagationPolicy, orphanDependents; preconditions
+ * have no query form), then upstream's ValidateDeleteOptions (422 on DeleteOptions). *opts
+ * (caller frees) is NULL when none were given. */
+static int delete_options(struct ck_http_req *req, cJSON **opts, struct ck_error *err)
+{
+    size_t len;
+    ck_http_body(req, &len);
+    int rc;
+    *opts = NULL;
+    if (len) {
+        if ((rc = codec_decode_any(req, opts, err)) < 0)
+            return rc;
+        if (!cJSON_IsObject(*opts)) {
+            cJSON_Delete(*opts);
+            *opts = NULL;
+            return ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                                "decoded object cannot be converted to DeleteOptions");
+        }
+    } else {
+        const char *pp = ck_http_query(req, "propagationPolicy");
+        const char *gp = ck_http_query(req, "gracePeriodSeconds");
+        const char *od = ck_http_query(req, "orphanDependents");
+        if ((pp && pp[0]) || (gp && gp[0]) || (od && od[0]))
+            *opts = cJSON_CreateObject();
+        if (pp && pp[0])
+            ck_json_set_string(*opts, "propagationPolicy", pp);
+        if (gp && gp[0])
+            ck_json_set_int64(*opts, "gracePeriodSeconds", strtoll(gp, NULL, 10));
+        if (od && od[0]) {
+            int b = go_parse_bool(od);
+            if (b < 0) {
+                cJSON_Delete(*opts);
+                *opts = NULL;
+                return ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                                    "strconv.ParseBool: parsing \"%s\": invalid syntax", od);
+            }
+            cJSON_AddBoolToObject(*opts, "orphanDependents", b);
+        }
+    }
+    const cJSON *pol = ck_json_get(*opts, "propagationPolicy");
+    const cJSON *od = ck_json_get(*opts, "orphanDependents");
+    struct field_errors fe = FIELD_ERRORS_INIT;
+    if (cJSON_IsString(pol) && od && !cJSON_IsNull(od))
+        fe_add(&fe, FE_INVALID, "propagationPolicy", pol,
+               "orphanDependents and deletionPropagation cannot be both set");
+    if (cJSON_IsString(pol) && strcmp(pol->valuestring, "Foreground") &&
+        strcmp(pol->valuestring, "Background") && strcmp(pol->valuestring, "Orphan")) {
+        static const char *const ok[] = {"Foreground", "Background", "Orphan", "nil", NULL};
+        fe_not_supported(&fe, "propagationPolicy", pol->valuestring, ok);
+    }
+    const cJSON *dr = ck_json_get(*opts, "dryRun"), *v;
+    bool dr_bad = dr && !cJSON_IsNull(dr) && !cJSON_IsArray(dr);
+    for (v = cJSON_IsArray(dr) ? dr->child : NULL; v; v = v->next)
+        dr_bad |= !cJSON_IsString(v) || strcmp(v->valuestring, "All");
+    if (dr_bad) {
+        CK_AUTOFREE char *shown = fu_go_render(fu_go_string_slice, dr);
+        fe_add_raw(&fe, FE_NOT_SUPPORTED, "dryRun", shown, "supported values: \"All\"");
+    }
+    rc = 0;
+    if (fe.len) {
+        rc = fe_to_error(&fe, "meta.k8s.io", "DeleteOptions", "", err);
+        cJSON_Delete(*opts);
+        *opts = NULL;
+    }
+    field_errors_free(&fe);
+    return rc;
+}
+
+/* dryRun of a delete: the query's, or DeleteOptions.dryRun (["All"], validated above), which
+ * is where client-go and kubectl --dry-run=server put it. */
+static bool delete_dry_run(struct ck_http_req *req, const cJSON *opts, struct ck_error *err,
+                           int *rc)
+{
+    bool dry = rest_dry_run(req, err, rc);
+    return dry || (*rc == 0 && cJSON_GetArraySize(ck_json_get(opts, "dryRun")) > 0);
+}
+
 static int do_delete(struct apiserver *s, struct ck_http_req *req, const struct request_info *ri,
                      const struct resource *r, struct ck_error *err)
 {
     cJSON *opts = NULL;
-    size_t len;
-    ck_http_body(req, &len);
-    int rc;
-    if (len && (rc = codec_decode_any(req, &opts, err)) < 0)
+    int rc = delete_options(req, &opts, err);
+    if (rc < 0)
         return rc;
-    bool dry = rest_dry_run(req, err, &rc);
+    bool dry = delete_dry_run(req, opts, err, &rc);
     if (rc < 0)
         goto out;
-    const char *pp = ck_http_query(req, "propagationPolicy");
-    const char *gp = ck_http_query(req, "gracePeriodSeconds");
-    if ((pp && pp[0]) || (gp && gp[0])) {
-        if (!opts)
-            opts = cJSON_CreateObject();
-        if (pp && pp[0])
-            ck_json_set_string(opts, "propagationPolicy", pp);
-        if (gp && gp[0])
-            ck_json_set_int64(opts, "gracePeriodSeconds", strtoll(gp, NULL, 10));
-    }
-    struct delete_ctx c = {r, opts, false};
+    struct delete_ctx c = {s, r, opts, false, 0};
     cJSON *obj = NULL;
-    rc = store_update(&s->store, r, ri->namespace_, ri->name, delete_fn, &c, dry ? STORE_DRY_RUN : 0,
-                      &obj, err);
+    rc = store_update(&s->store, r, ri->namespace_, ri->name, delete_fn, &c,
+                      dry ? STORE_DRY_RUN : 0, &obj, err);
     if (rc < 0)
         goto out;
     if (c.pending) {
@@ -892,10 +1084,13 @@ static int do_deletecollection(struct apiserver *s, struct ck_http_req *req,
                                struct ck_error *err)
 {
     struct list_filter f = {.r = r};
-    int rc = 0;
-    bool dry = rest_dry_run(req, err, &rc);
+    cJSON *opts = NULL;
+    int rc = delete_options(req, &opts, err);
     if (rc < 0)
         return rc;
+    bool dry = delete_dry_run(req, opts, err, &rc);
+    if (rc < 0)
+        goto out;
     const char *ls = ck_http_query(req, "labelSelector");
     const char *fs = ck_http_query(req, "fieldSelector");
     if (ls && ls[0] && (rc = ck_label_selector_parse(ls, &f.labels, err)) < 0)
@@ -911,21 +1106,35 @@ static int do_deletecollection(struct apiserver *s, struct ck_http_req *req,
         goto out;
     cJSON *deleted = cJSON_CreateArray();
     const cJSON *item;
+    /* as upstream, every item gets the same DeleteOptions; one that fails (but for being gone
+     * already) fails the request once the others are done */
     cJSON_ArrayForEach(item, res.items)
     {
-        struct delete_ctx c = {r, NULL, false};
+        struct delete_ctx c = {s, r, opts, false, 0};
         cJSON *obj = NULL;
         struct ck_error e = CK_ERROR_INIT;
-        if (store_update(&s->store, r, meta_namespace(item), meta_name(item), delete_fn, &c,
-                         dry ? STORE_DRY_RUN : 0, &obj, &e) == 0) {
+        int drc = store_update(&s->store, r, meta_namespace(item), meta_name(item), delete_fn, &c,
+                               dry ? STORE_DRY_RUN : 0, &obj, &e);
+        if (drc == 0) {
             const struct resource_hooks *h = hooks_for(r);
             if (!c.pending && !dry && h && h->deleted)
                 h->deleted(s, obj);
             cJSON_AddItemToArray(deleted, obj);
+        } else if (rc == 0 && e.code != 404) {
+            rc = drc;
+            if (err) {
+                ck_error_set(err, e.code, e.reason, "%s", e.message);
+                ck_error_set_details(err, e.details);
+                e.details = NULL;
+            }
         }
         ck_error_clear(&e);
     }
     store_list_result_free(&res);
+    if (rc < 0) {
+        cJSON_Delete(deleted);
+        goto out;
+    }
     cJSON *list = cJSON_CreateObject();
     char gv[300], kind[300];
     resource_api_version(r, gv, sizeof(gv));
@@ -939,6 +1148,7 @@ static int do_deletecollection(struct apiserver *s, struct ck_http_req *req,
 out:
     ck_label_selector_free(f.labels);
     ck_field_selector_free(f.fields);
+    cJSON_Delete(opts);
     return rc;
 }
 

@@ -50,14 +50,23 @@ char *ck_base64url_encode(const void *data, size_t len)
     return b64_encode(data, len, URL_ALPHABET, 0);
 }
 
+/* 1 + the value of each letter and digit (shared by both alphabets); 0 for anything else */
+static const uint8_t B64_ALNUM[256] = {
+    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62,
+};
+
 static int b64_value(char c, bool url)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
+    int v = B64_ALNUM[(unsigned char)c];
+    if (v)
+        return v - 1;
     if (c == (url ? '-' : '+'))
         return 62;
     if (c == (url ? '_' : '/'))
@@ -72,73 +81,99 @@ static size_t skip_newlines(const char *s, size_t len, size_t si)
     return si;
 }
 
-/* Go's decoder, quantum by quantum: with `padded`, a partial final quantum must be completed
- * by '=' (and nothing but newlines may follow); without, padding is an error. Stray bits
- * after the last byte are ignored, as Go's non-strict encodings do. */
+/* One quantum of up to 4 alphabet characters starting at *si, with Go's rules and offsets:
+ * '\r' and '\n' are skipped anywhere; input ending after 1 character (or, when `padded`,
+ * after 2 or 3) is an error at len minus the characters read; '=' after 0 or 1 characters is
+ * an error at the '='; "xx=" must be followed (newlines aside) by a second '=', the error being
+ * at len when the input ends and at the character before the offending one otherwise; after
+ * padding only newlines may follow (error at the first other character). Appends the bytes to
+ * buf at *o; returns 1 when the input is finished, 0 to go on, or -EINVAL with *bad set. */
+static int b64_quantum(const char *s, size_t len, size_t *si, bool url, bool padded, uint8_t *buf,
+                       size_t *o, size_t *bad)
+{
+    uint32_t acc = 0;
+    int j = 0, fin = 0;
+    size_t i = *si;
+    while (j < 4) {
+        i = skip_newlines(s, len, i);
+        if (i == len) {
+            if (j == 0) {
+                *si = i;
+                return 1;
+            }
+            if (j == 1 || padded) {
+                *bad = len - (size_t)j;
+                return -EINVAL;
+            }
+            fin = 1;
+            break;
+        }
+        char c = s[i++];
+        int v = b64_value(c, url);
+        if (v >= 0) {
+            acc = acc << 6 | (uint32_t)v;
+            j++;
+            continue;
+        }
+        if (c != '=' || !padded || j < 2) {
+            *bad = i - 1;
+            return -EINVAL;
+        }
+        if (j == 2) { /* the second '=' */
+            i = skip_newlines(s, len, i);
+            if (i == len) {
+                *bad = len;
+                return -EINVAL;
+            }
+            if (s[i] != '=') {
+                *bad = i - 1;
+                return -EINVAL;
+            }
+            i++;
+        }
+        i = skip_newlines(s, len, i);
+        if (i < len) {
+            *bad = i; /* data after the padding */
+            return -EINVAL;
+        }
+        fin = 1;
+        break;
+    }
+    acc <<= 6 * (4 - j); /* stray low bits are ignored, as Go's non-strict encodings do */
+    buf[(*o)++] = (uint8_t)(acc >> 16);
+    if (j >= 3)
+        buf[(*o)++] = (uint8_t)(acc >> 8);
+    if (j == 4)
+        buf[(*o)++] = (uint8_t)acc;
+    *si = i;
+    return fin;
+}
+
+/* Go's Decode, quantum by quantum: with `padded` (StdEncoding) a partial final quantum must
+ * be completed by '='; without (RawURLEncoding) any '=' is an illegal character. */
 static int b64_decode(const char *s, size_t len, bool url, bool padded, uint8_t **out,
                       size_t *out_len)
 {
     uint8_t *buf = ck_xmalloc(len / 4 * 3 + 4);
-    size_t o = 0, si = 0, bad = (size_t)-1;
-    bool done = false;
-    while (!done) {
-        uint32_t acc = 0;
-        int j = 0;
-        size_t qstart = si = skip_newlines(s, len, si);
-        if (si == len)
-            break; /* clean end between quanta */
-        bool pad = false;
-        while (j < 4) {
-            si = skip_newlines(s, len, si);
-            if (si == len)
+    size_t o = 0, si = 0, bad = 0;
+    int rc = 0;
+    while (rc == 0) {
+        /* four plain alphabet characters make three bytes; anything else (newlines, padding,
+         * the end, errors) goes through b64_quantum from the same place, as Go's fast path */
+        while (si + 4 <= len) {
+            int a = b64_value(s[si], url), b = b64_value(s[si + 1], url),
+                c = b64_value(s[si + 2], url), d = b64_value(s[si + 3], url);
+            if ((a | b | c | d) < 0)
                 break;
-            char c = s[si];
-            if (c == '=' && padded && j >= 2) {
-                pad = true;
-                break;
-            }
-            int v = b64_value(c, url);
-            if (v < 0) {
-                bad = si;
-                break;
-            }
-            acc = acc << 6 | (uint32_t)v;
-            j++;
-            si++;
+            uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+            buf[o++] = (uint8_t)(v >> 16);
+            buf[o++] = (uint8_t)(v >> 8);
+            buf[o++] = (uint8_t)v;
+            si += 4;
         }
-        if (bad != (size_t)-1)
-            break;
-        if (j < 4) {
-            if (pad) {
-                /* "xx==" needs a second '='; then only newlines may follow */
-                si++;
-                if (j == 2) {
-                    si = skip_newlines(s, len, si);
-                    if (si == len || s[si] != '=') {
-                        bad = si == len ? qstart : si;
-                        break;
-                    }
-                    si++;
-                }
-                si = skip_newlines(s, len, si);
-                if (si < len) {
-                    bad = si;
-                    break;
-                }
-            } else if (padded || j == 1) {
-                bad = qstart; /* input ended inside a quantum */
-                break;
-            }
-            done = true;
-        }
-        acc <<= 6 * (4 - j);
-        buf[o++] = (uint8_t)(acc >> 16);
-        if (j >= 3)
-            buf[o++] = (uint8_t)(acc >> 8);
-        if (j == 4)
-            buf[o++] = (uint8_t)acc;
+        rc = b64_quantum(s, len, &si, url, padded, buf, &o, &bad);
     }
-    if (bad != (size_t)-1) {
+    if (rc < 0) {
         free(buf);
         if (out_len)
             *out_len = bad;

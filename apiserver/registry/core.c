@@ -345,71 +345,18 @@ const struct strategy strategy_node = {
 
 /* ---- base64 as Go's encoding/json decodes a []byte ---- */
 
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Decodes s with base64.StdEncoding's rules (padding required, CR and LF skipped). Returns
- * -1 on success with *decoded set to the byte count, or the offset Go reports in
- * "illegal base64 data at input byte N". */
+/* Decodes s as Go's base64.StdEncoding does (ck_base64_decode). Returns -1 on success with
+ * *decoded set to the byte count, or the offset Go reports in "illegal base64 data at input
+ * byte N". */
 static long go_base64_check(const char *s, size_t *decoded)
 {
-    size_t len = strlen(s), si = 0, total = 0;
-    for (;;) {
-        int j, dlen = 4;
-        for (j = 0; j < 4; j++) {
-            if (si == len) {
-                if (j == 0) {
-                    *decoded = total;
-                    return -1;
-                }
-                return (long)(si - (size_t)j);
-            }
-            unsigned char in = (unsigned char)s[si++];
-            if (b64_value(in) >= 0)
-                continue;
-            if (in == '\n' || in == '\r') {
-                j--;
-                continue;
-            }
-            if (in != '=')
-                return (long)(si - 1);
-            /* padding */
-            if (j < 2)
-                return (long)(si - 1);
-            if (j == 2) {
-                while (si < len && (s[si] == '\n' || s[si] == '\r'))
-                    si++;
-                if (si == len)
-                    return (long)len;
-                if (s[si] != '=')
-                    return (long)(si - 1);
-                si++;
-            }
-            while (si < len && (s[si] == '\n' || s[si] == '\r'))
-                si++;
-            if (si < len)
-                return (long)si;
-            dlen = j;
-            break;
-        }
-        total += (size_t)(dlen - 1);
-        if (dlen < 4) {
-            *decoded = total;
-            return -1;
-        }
-    }
+    uint8_t *raw = NULL;
+    size_t n = 0;
+    if (ck_base64_decode(s, strlen(s), &raw, &n) < 0)
+        return (long)n;
+    free(raw);
+    *decoded = n;
+    return -1;
 }
 
 /* Checks the values of a map of base64 strings (Secret data, ConfigMap binaryData): each

@@ -276,6 +276,8 @@ void fu_validate_annotations(const cJSON *annotations, const char *field, struct
         struct ck_errlist l = CK_ERRLIST_INIT;
         ck_is_qualified_name(lower, &l);
         fu_add_msgs(e, field, kv->string, &l);
+        if (!cJSON_IsString(kv) && !cJSON_IsNull(kv))
+            fe_add(e, FE_INVALID, field, kv, "must be a string");
         total += strlen(kv->string) + (cJSON_IsString(kv) ? strlen(kv->valuestring) : 0);
     }
     if (total > CK_TOTAL_ANNOTATION_SIZE_LIMIT)

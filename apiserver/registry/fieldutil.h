@@ -105,7 +105,8 @@ void fu_add_go(struct field_errors *e, enum field_error_type type, const char *f
  * does. A null value is Go's "" (valid); a value of another type is `must be a string`. */
 void fu_validate_labels(const cJSON *labels, const char *field, struct field_errors *e);
 /* ValidateAnnotations: keys (lower-cased) as qualified names, total size of keys and values
- * at most 256 KiB. */
+ * at most 256 KiB; a null value is Go's "", a value of another type is `must be a string`.
+ * objmeta.c validates metadata.labels/annotations of every kind with these two. */
 void fu_validate_annotations(const cJSON *annotations, const char *field, struct field_errors *e);
 
 #endif

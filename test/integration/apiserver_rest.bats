@@ -322,3 +322,47 @@ Y
     [[ "$output" == *'# TYPE apiserver_request_duration_seconds histogram'* ]]
     [[ "$output" == *'apiserver_request_duration_seconds_bucket{component="apiserver",dry_run="",group="",resource="configmaps",scope="namespace",subresource="",verb="LIST",version="v1",le="0.005"}'* ]]
 }
+
+@test "metadata.labels and annotations: upstream's messages at the map's own path, for every kind" {
+    api POST /api/v1/namespaces/default/configmaps '{"metadata":{"name":"badlabel","labels":{"bad key!":"v"}}}'
+    [ "$code" = 422 ]
+    [[ "$(jqb .message)" == 'ConfigMap "badlabel" is invalid: metadata.labels: Invalid value: "bad key!": name part must consist of alphanumeric characters'* ]]
+    [ "$(jqb '.details.causes[0].field')" = metadata.labels ]
+    long=$(printf 'v%.0s' $(seq 64))
+    api POST /apis/apps/v1/namespaces/default/controllerrevisions "{\"metadata\":{\"name\":\"badval\",\"labels\":{\"k\":\"$long\"}},\"revision\":1}"
+    [ "$code" = 422 ]
+    [ "$(jqb .message)" = "ControllerRevision.apps \"badval\" is invalid: metadata.labels: Invalid value: \"$long\": must be no more than 63 characters" ]
+    api POST /api/v1/namespaces/default/configmaps '{"metadata":{"name":"numlabel","labels":{"k":1}}}'
+    [ "$code" = 422 ]
+    [ "$(jqb .message)" = 'ConfigMap "numlabel" is invalid: metadata.labels: Invalid value: 1: must be a string' ]
+    # annotation keys are checked lower-cased but reported as sent; values must be strings
+    api POST /api/v1/namespaces/default/configmaps '{"metadata":{"name":"badann","annotations":{"Bad Key":"v","ok":true}}}'
+    [ "$code" = 422 ]
+    [[ "$(jqb .message)" == 'ConfigMap "badann" is invalid: [metadata.annotations: Invalid value: "Bad Key": name part must consist of'* ]]
+    [[ "$(jqb .message)" == *', metadata.annotations: Invalid value: true: must be a string]' ]]
+    api POST /api/v1/namespaces/default/configmaps '{"metadata":{"name":"upann","annotations":{"Example.COM/Key":"v"}}}'
+    [ "$code" = 201 ]
+}
+
+@test "a null label or annotation value is Go's empty string: accepted and stored as \"\"" {
+    api POST /api/v1/namespaces/default/configmaps '{"metadata":{"name":"nullmap","labels":{"a":null},"annotations":{"b":null}}}'
+    [ "$code" = 201 ]
+    [ "$(jqb '.metadata.labels.a | type')" = string ]
+    [ "$(jqb '.metadata.annotations.b | type')" = string ]
+    api GET "/api/v1/namespaces/default/configmaps?labelSelector=a%3D"
+    [ "$(jqb '[.items[].metadata.name] | join(",")')" = nullmap ]
+    api PUT /api/v1/namespaces/default/configmaps/nullmap '{"metadata":{"name":"nullmap","labels":{"c":null}}}'
+    [ "$code" = 200 ]
+    [ "$(jqb '.metadata.labels.c')" = "" ]
+}
+
+@test "Secret data: illegal base64 offsets are Go's StdEncoding ones" {
+    for pair in 'Zg=|3' 'Zg=x|2' 'Zg=\nx|3' 'Zm9v\nZ\n|6' 'Zg==Zg==|4' 'Z===|1'; do
+        local in=${pair%|*} at=${pair#*|}
+        api POST /api/v1/namespaces/default/secrets "{\"metadata\":{\"name\":\"b64\"},\"data\":{\"k\":\"$in\"}}"
+        [ "$code" = 422 ]
+        [ "$(jqb .message)" = "Secret \"b64\" is invalid: data[k]: Invalid value: illegal base64 data at input byte $at" ]
+    done
+    api POST /api/v1/namespaces/default/secrets '{"metadata":{"name":"b64ok"},"data":{"k":"Zg\n=\n=\n"}}'
+    [ "$code" = 201 ]
+}
