@@ -121,11 +121,12 @@ struct flagvals {
     const char *kubeconfig, *hostname_override, *node_ip, *root_dir, *pod_cidr, *cgroup_root;
     const char *pod_infra, *cluster_domain, *resolv_conf, *healthz_bind, *address;
     const char *pod_logs_dir, *cni_conf_dir, *cni_bin_dir, *runtime_endpoint, *config;
+    const char *eviction_hard; /* NULL: not given */
     struct ck_flag_strings mirrors, cluster_dns;
     struct ck_flag_map node_labels;
     int max_pods, healthz_port, port, lease_seconds, api_burst;
     bool register_node, serialize_pulls, fail_swap_on, version, mirrors_only;
-    int64_t status_update, status_report, sync;
+    int64_t status_update, status_report, sync, pressure_transition;
     double api_qps;
 };
 
@@ -217,6 +218,23 @@ static int derive(struct kl_config *cfg, const struct flagvals *v, struct ck_err
     cfg->kube_api_qps = v->api_qps;
     cfg->kube_api_burst = v->api_burst;
     cfg->workers = 16;
+    if (v->pressure_transition < 0)
+        return ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                            "invalid configuration: evictionPressureTransitionPeriod must not be "
+                            "negative");
+    cfg->eviction_pressure_transition_period = v->pressure_transition;
+    if (!v->eviction_hard) {
+        kl_eviction_defaults(&cfg->eviction_hard);
+    } else {
+        struct ck_error ee = CK_ERROR_INIT;
+        if (kl_eviction_parse(v->eviction_hard, &cfg->eviction_hard, &ee) < 0) {
+            ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                         "invalid argument \"%s\" for \"--eviction-hard\" flag: %s",
+                         v->eviction_hard, ee.message);
+            ck_error_clear(&ee);
+            return -EINVAL;
+        }
+    }
 
     /* node labels, in the flag's order */
     cfg->node_labels = ck_xcalloc(v->node_labels.n + 1, sizeof(char *));
@@ -303,6 +321,7 @@ int kl_config_parse(struct kl_config *cfg, int argc, char **argv, FILE *out, str
     v.status_update = 10 * CK_SECOND;
     v.status_report = 5 * CK_MINUTE;
     v.sync = CK_MINUTE;
+    v.pressure_transition = 5 * CK_MINUTE;
     v.api_qps = 50;
     v.api_burst = 100;
     struct ck_flag flags[] = {
@@ -371,6 +390,15 @@ int kl_config_parse(struct kl_config *cfg, int argc, char **argv, FILE *out, str
         CK_DURATION_FLAG("node-status-report-frequency", &v.status_report,
                          "How often the kubelet posts an unchanged node status (the Lease is "
                          "the heartbeat)."),
+        CK_STRING_FLAG("eviction-hard", &v.eviction_hard,
+                       "A set of eviction thresholds (e.g. memory.available<1Gi) that if met "
+                       "would trigger a pod eviction. (default imagefs.available<15%,"
+                       "imagefs.inodesFree<5%,memory.available<100Mi,nodefs.available<10%,"
+                       "nodefs.inodesFree<5%)",
+                       .type_name = "mapStringString"),
+        CK_DURATION_FLAG("eviction-pressure-transition-period", &v.pressure_transition,
+                         "Duration for which the kubelet has to wait before transitioning out "
+                         "of an eviction pressure condition."),
         CK_DURATION_FLAG("sync-frequency", &v.sync,
                          "Max period between synchronizing running containers and config"),
         CK_INT_FLAG("node-lease-duration-seconds", &v.lease_seconds,

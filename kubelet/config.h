@@ -25,6 +25,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "kubelet/eviction.h"
 #include "kubelet/runtime/registry.h"
 
 #define KL_VERSION "v1.32.4"
@@ -58,6 +59,10 @@ struct kl_config {
     double kube_api_qps;
     int kube_api_burst;
     int workers; /* pod worker threads */
+    /* --eviction-hard (upstream's defaults unless given) and
+     * --eviction-pressure-transition-period (ns) */
+    struct kl_eviction_thresholds eviction_hard;
+    int64_t eviction_pressure_transition_period;
 
     /* derived */
     char *node_name;    /* lower-cased --hostname-override or the host name */

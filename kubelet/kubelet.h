@@ -6,7 +6,8 @@
  *   podworker.c  the pods bound to this node: one sync at a time per pod, from the informer's
  *                events, container exits and timers; the pod status
  *   podsync.c    the runtime side of a sync: sandbox, network, volumes, images, containers
- *   status.c, containers.c, volumes.c, env.c, backoff.c: the pure pieces they use
+ *   status.c, containers.c, volumes.c, env.c, backoff.c, eviction.c (hard eviction thresholds
+ *                and the node pressure conditions): the pure pieces they use
  *   config.c     flags
  *   probes.c     liveness / readiness / startup probes
  *

@@ -106,9 +106,29 @@ int kl_machine_read(struct kl_machine *m, const char *root_dir, const struct kl_
         free(parent);
     }
     struct statvfs sv;
+    m->inodes = m->inodes_free = -1;
     if (root_dir && statvfs(root_dir, &sv) == 0) {
         m->ephemeral = (int64_t)sv.f_blocks * (int64_t)sv.f_frsize;
         m->ephemeral_available = (int64_t)sv.f_bavail * (int64_t)sv.f_frsize;
+        if (sv.f_files > 0) {
+            m->inodes = (int64_t)sv.f_files;
+            m->inodes_free = (int64_t)sv.f_ffree;
+        }
+    }
+    /* PIDs as upstream's rlimit stats: the lower of pid_max and threads-max, and the process
+     * count from /proc/loadavg's "running/total" field */
+    int64_t pm = file_int("/proc/sys/kernel/pid_max");
+    int64_t tm = file_int("/proc/sys/kernel/threads-max");
+    m->pid_max = pm > 0 && (tm <= 0 || pm < tm) ? pm : tm > 0 ? tm : -1;
+    m->pid_running = -1;
+    char la[256];
+    read_line("/proc/loadavg", la, sizeof(la));
+    const char *slash = strchr(la, '/');
+    if (slash) {
+        char *end = NULL;
+        long long total = strtoll(slash + 1, &end, 10);
+        if (end != slash + 1 && total >= 0)
+            m->pid_running = total;
     }
     int64_t n2 = file_int("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages");
     int64_t n1 = file_int("/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages");
@@ -238,21 +258,47 @@ static cJSON *qty(int64_t v, enum ck_quantity_format f)
     return ck_quantity_to_json(&q);
 }
 
+void kl_machine_eviction_stats(const struct kl_machine *m, struct kl_eviction_stats *out)
+{
+    memset(out, 0xff, sizeof(*out)); /* every field -1: not observed */
+    out->memory_capacity = m->memory;
+    out->memory_available = m->memory_available < m->memory ? m->memory_available : m->memory;
+    if (m->ephemeral > 0) {
+        out->nodefs_capacity = out->imagefs_capacity = m->ephemeral;
+        out->nodefs_available = out->imagefs_available = m->ephemeral_available;
+    }
+    out->nodefs_inodes = out->imagefs_inodes = m->inodes;
+    out->nodefs_inodes_free = out->imagefs_inodes_free = m->inodes_free;
+    out->pid_max = m->pid_max;
+    out->pid_running = m->pid_running;
+}
+
 static void add_resources(cJSON *o, const struct kl_machine *m, const struct kl_node_params *p,
                           bool allocatable)
 {
+    struct kl_eviction_thresholds defaults;
+    const struct kl_eviction_thresholds *ev = p->eviction;
+    if (!ev) {
+        kl_eviction_defaults(&defaults);
+        ev = &defaults;
+    }
     struct ck_quantity cpu = ck_quantity_from_milli(m->cpus * 1000, CK_QUANTITY_DECIMAL_SI);
     cJSON_AddItemToObject(o, "cpu", ck_quantity_to_json(&cpu));
     int64_t eph = m->ephemeral;
-    if (allocatable)
-        /* nodefs.available<10%: the percentage is a float32 upstream */
-        eph -= (int64_t)((double)m->ephemeral * (double)0.1f);
+    if (allocatable) {
+        /* minus nodefs.available's hard threshold (a float32 percentage upstream) */
+        eph -= kl_threshold_amount(&ev->t[KL_SIG_NODEFS_AVAILABLE], m->ephemeral);
+        if (eph < 0)
+            eph = 0;
+    }
     cJSON_AddItemToObject(o, "ephemeral-storage", qty(eph, CK_QUANTITY_BINARY_SI));
     cJSON_AddItemToObject(o, "hugepages-1Gi", qty(m->hugepages_1g, CK_QUANTITY_BINARY_SI));
     cJSON_AddItemToObject(o, "hugepages-2Mi", qty(m->hugepages_2m, CK_QUANTITY_BINARY_SI));
     int64_t mem = m->memory;
     if (allocatable) {
-        mem -= 100 * 1024 * 1024 + m->hugepages_1g + m->hugepages_2m; /* memory.available<100Mi */
+        /* minus memory.available's hard threshold and the huge pages */
+        mem -= kl_threshold_amount(&ev->t[KL_SIG_MEMORY_AVAILABLE], m->memory) + m->hugepages_1g +
+               m->hugepages_2m;
         if (mem < 0)
             mem = 0;
     }
@@ -298,12 +344,25 @@ cJSON *kl_node_status(const struct kl_machine *m, const struct kl_node_params *p
     add_resources(cJSON_AddObjectToObject(st, "capacity"), m, p, false);
     add_resources(cJSON_AddObjectToObject(st, "allocatable"), m, p, true);
     cJSON *conds = cJSON_AddArrayToObject(st, "conditions");
-    node_condition(conds, old_status, "MemoryPressure", false, "KubeletHasSufficientMemory",
-                   "kubelet has sufficient memory available", ts);
-    node_condition(conds, old_status, "DiskPressure", false, "KubeletHasNoDiskPressure",
-                   "kubelet has no disk pressure", ts);
-    node_condition(conds, old_status, "PIDPressure", false, "KubeletHasSufficientPID",
-                   "kubelet has sufficient PID available", ts);
+    const struct kl_pressure *pr = p->pressure;
+    if (pr && pr->memory)
+        node_condition(conds, old_status, "MemoryPressure", true, "KubeletHasInsufficientMemory",
+                       "kubelet has insufficient memory available", ts);
+    else
+        node_condition(conds, old_status, "MemoryPressure", false, "KubeletHasSufficientMemory",
+                       "kubelet has sufficient memory available", ts);
+    if (pr && pr->disk)
+        node_condition(conds, old_status, "DiskPressure", true, "KubeletHasDiskPressure",
+                       "kubelet has disk pressure", ts);
+    else
+        node_condition(conds, old_status, "DiskPressure", false, "KubeletHasNoDiskPressure",
+                       "kubelet has no disk pressure", ts);
+    if (pr && pr->pid)
+        node_condition(conds, old_status, "PIDPressure", true, "KubeletHasInsufficientPID",
+                       "kubelet has insufficient PID available", ts);
+    else
+        node_condition(conds, old_status, "PIDPressure", false, "KubeletHasSufficientPID",
+                       "kubelet has sufficient PID available", ts);
     if (p->network_ready) {
         node_condition(conds, old_status, "Ready", true, "KubeletReady",
                        "kubelet is posting ready status", ts);
@@ -412,6 +471,7 @@ struct kl_node {
     cJSON *lease;             /* the Lease as last written */
     cJSON *posted_conditions; /* the conditions posted last (events on changes) */
     int64_t last_lease_ns;
+    struct kl_pressure pressure; /* the eviction thresholds' conditions */
 };
 
 static const struct ck_gvr NODES = {"", "v1", "nodes"};
@@ -654,6 +714,19 @@ static void post_status(struct kl_node *n, const struct kl_machine *m, bool forc
     node_params(k, &p, netmsg, sizeof(netmsg));
     cJSON *images = images_status(k);
     p.images = images;
+    struct kl_eviction_stats es;
+    kl_machine_eviction_stats(m, &es);
+    bool was_memory = n->pressure.memory, was_disk = n->pressure.disk, was_pid = n->pressure.pid;
+    if (kl_pressure_update(&n->pressure, &k->cfg->eviction_hard, &es, ck_mono_ns(),
+                           k->cfg->eviction_pressure_transition_period)) {
+        ck_info("Eviction manager: pressure conditions changed memory=%s->%s disk=%s->%s "
+                "pid=%s->%s",
+                was_memory ? "true" : "false", n->pressure.memory ? "true" : "false",
+                was_disk ? "true" : "false", n->pressure.disk ? "true" : "false",
+                was_pid ? "true" : "false", n->pressure.pid ? "true" : "false");
+    }
+    p.eviction = &k->cfg->eviction_hard;
+    p.pressure = &n->pressure;
     struct timespec now;
     ck_time_now(&now);
     cJSON *st = kl_node_status(m, &p, n->last_status, &now);

@@ -8,9 +8,10 @@
  *    its default labels and the annotation are reconciled, as upstream's
  *    tryRegisterWithAPIServer does.
  *  - status: capacity (cpu, memory, ephemeral-storage, hugepages-1Gi/2Mi, pods) from /proc,
- *    the filesystem of --root-dir and the node cgroup's limits; allocatable minus upstream's
- *    default hard eviction thresholds (memory.available<100Mi, nodefs.available<10%);
- *    conditions MemoryPressure, DiskPressure, PIDPressure, Ready with upstream's reasons and
+ *    the filesystem of --root-dir and the node cgroup's limits; allocatable minus the hard
+ *    eviction thresholds memory.available and nodefs.available (--eviction-hard, upstream's
+ *    defaults 100Mi and 10%); conditions MemoryPressure, DiskPressure, PIDPressure (True
+ *    while eviction.c says a threshold is crossed), Ready with upstream's reasons and
  *    messages, lastTransitionTime kept while a status holds; addresses InternalIP and
  *    Hostname; daemonEndpoints; nodeInfo; images (50 largest, digests then tags).
  *  - image garbage collection every 5 minutes once the image filesystem is more than 85% full
@@ -31,6 +32,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "kubelet/eviction.h"
 #include "kubelet/runtime/cgroups.h"
 
 struct kl_machine {
@@ -40,7 +42,10 @@ struct kl_machine {
     int64_t ephemeral_available;
     int64_t hugepages_2m; /* bytes reserved as huge pages */
     int64_t hugepages_1g;
-    int64_t memory_available; /* bytes (MemAvailable) */
+    int64_t memory_available;    /* bytes (MemAvailable) */
+    int64_t inodes, inodes_free; /* of the filesystem holding the root dir; -1 unknown */
+    int64_t pid_max;             /* min(kernel.pid_max, kernel.threads-max); -1 unknown */
+    int64_t pid_running;         /* processes on the machine; -1 unknown */
     char machine_id[64], system_uuid[64], boot_id[64];
     char kernel[128], os_image[256], arch[16];
 };
@@ -63,7 +68,15 @@ struct kl_node_params {
     bool network_ready;
     const char *network_message; /* why not, when not ready */
     const cJSON *images;         /* status.images, may be NULL */
+    /* the hard eviction thresholds (allocatable subtracts memory.available and
+     * nodefs.available) and the pressure conditions; NULL: upstream's defaults, no pressure */
+    const struct kl_eviction_thresholds *eviction;
+    const struct kl_pressure *pressure;
 };
+
+/* The eviction signals' observation from the machine: memory, the root dir's filesystem as
+ * nodefs and imagefs (the images live under the root dir), PIDs. */
+void kl_machine_eviction_stats(const struct kl_machine *m, struct kl_eviction_stats *out);
 
 /* The Node to register. */
 cJSON *kl_node_initial(const struct kl_machine *m, const struct kl_node_params *p);

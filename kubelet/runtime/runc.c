@@ -1257,6 +1257,7 @@ int kl_container_create(struct kl_runtime *rt, const struct kl_sandbox *sb,
     const char *cg_parent =
         sb->cgroup_parent && sb->cgroup_parent[0] ? sb->cgroup_parent : rt->cg->root;
     struct kl_container *c = NULL;
+    int64_t t0 = ck_mono_ns();
     int rc =
         prepare_bundle(rt, sb, spec, image_config, layer_dirs, n_layers, id, dir, cg_parent, err);
     if (rc < 0)
@@ -1265,9 +1266,14 @@ int kl_container_create(struct kl_runtime *rt, const struct kl_sandbox *sb,
     rc = write_shim_config(rt, c, err);
     if (rc < 0)
         goto fail;
+    int64_t t1 = ck_mono_ns();
     rc = spawn_shim(dir, &c->init_pid, err);
     if (rc < 0)
         goto fail;
+    ck_vinfo(4,
+             "CreateContainer container=\"%s\" id=\"%.12s\" bundle=%lldms shim+runc-create=%lldms",
+             spec->name, id, (long long)((t1 - t0) / 1000000),
+             (long long)((ck_mono_ns() - t1) / 1000000));
     c->init_start = proc_start_time(c->init_pid);
     char *pidtxt = NULL;
     if (kl_read_file(pidf, 64, &pidtxt, NULL) == 0)

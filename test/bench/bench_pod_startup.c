@@ -11,7 +11,8 @@
  *
  * The lab gets its own prefix, subnets and directory, and is taken down on every exit path
  * (also on SIGINT/SIGTERM). Needs root and runc; prints a SKIP line and exits 0 without them.
- * Environment: CK_BENCH_PODS (default 30), CKUBE_BIN (default bin/).
+ * Environment: CK_BENCH_PODS (default 30), CKUBE_BIN (default bin/), CK_BENCH_KEEP_LOGS=1
+ * (keep the lab's directory and logs even when the run succeeded).
  */
 #include <curl/curl.h>
 #include <pthread.h>
@@ -344,6 +345,7 @@ int main(void)
     printf("  goal p99 <= 2 s (upstream SLO p99 <= 5 s)\n");
     printf("RATIO pod_startup_p99_vs_2s %.2f\n", 2.0 / p99);
     printf("RATIO pod_startup_p99_vs_slo %.2f\n", 5.0 / p99);
-    succeeded = true;
+    /* CK_BENCH_KEEP_LOGS=1 keeps the lab's logs (e.g. a kubelet at --v=4) for a look */
+    succeeded = !getenv("CK_BENCH_KEEP_LOGS");
     return 0;
 }

@@ -512,6 +512,88 @@ node_ready() {
     [ -z "$(find /sys/fs/cgroup/memory/"$T_PREFIX"-node-1 -maxdepth 3 -name "pod$uid" 2>/dev/null)" ]
 }
 
+# the deployment's pods (app=web with a pod-template-hash: not the suite's web-a/b/c pods) as
+# "name node phase image deleting" lines
+web_pods() {
+    k get pods -l app=web,pod-template-hash -o jsonpath='{range .items[*]}{.metadata.name} {.spec.nodeName} {.status.phase} {.spec.containers[0].image} {.metadata.deletionTimestamp}{"\n"}{end}'
+}
+
+web_running_count() {
+    [ "$(web_pods | awk '$3 == "Running" && $5 == ""' | wc -l)" = "$1" ]
+}
+
+web_pod_count() {
+    [ "$(web_pods | grep -c .)" = "$1" ]
+}
+
+# the containers of the web pods the runtime of both nodes still has
+web_containers() {
+    local d
+    for d in "$T_DIR"/node-*/kubelet/runtime/containers/*; do
+        [ -e "$d/meta.json" ] || continue
+        jq -r '.labels["io.kubernetes.pod.name"]' "$d/meta.json"
+    done | grep -cE '^web-[0-9a-z]+-[0-9a-z]{5}$'
+}
+
+# "image=replicas " of each of the deployment's ReplicaSets, sorted
+web_replicasets_are() {
+    [ "$(k get rs -l app=web,pod-template-hash -o jsonpath='{range .items[*]}{.spec.template.spec.containers[0].image}={.spec.replicas}{"\n"}{end}' | sort | tr '\n' ' ')" = "$1" ]
+}
+
+web_containers_are() {
+    [ "$(web_containers)" = "$1" ]
+}
+
+@test "kubelet: the nodes report no memory, disk or PID pressure, as upstream words it" {
+    local n c want
+    for n in node-1 node-2; do
+        for want in "MemoryPressure False KubeletHasSufficientMemory kubelet has sufficient memory available" \
+            "DiskPressure False KubeletHasNoDiskPressure kubelet has no disk pressure" \
+            "PIDPressure False KubeletHasSufficientPID kubelet has sufficient PID available"; do
+            c=${want%% *}
+            [ "$(k get node "$n" -o "jsonpath={.status.conditions[?(@.type==\"$c\")].status} {.status.conditions[?(@.type==\"$c\")].reason} {.status.conditions[?(@.type==\"$c\")].message}")" = "${want#* }" ]
+        done
+    done
+}
+
+@test "kubectl create deployment: 4 replicas run spread over both nodes; scale to 1; set image rolls out" {
+    # `kubectl create deployment web --image=busybox:1.36 --replicas=4 -- sleep 3600`, with a
+    # 2 s grace period so the scale-down does not wait 30 s for sleep (PID 1 ignores SIGTERM)
+    k create deployment web --image=busybox:1.36 --replicas=4 --dry-run=client -o json \
+        -- sleep 3600 | jq '.spec.template.spec.terminationGracePeriodSeconds = 2' | k create -f -
+    wait_for 60 web_running_count 4 || {
+        web_pods
+        false
+    }
+    # the scheduler spread them: both nodes run some
+    [ "$(web_pods | awk '{print $2}' | sort -u | tr '\n' ' ')" = "node-1 node-2 " ]
+    wait_for 10 web_containers_are 4
+    # scale to 1: three pods go, and so do their containers
+    k scale deployment web --replicas=1
+    wait_for 40 web_pod_count 1 || {
+        web_pods
+        false
+    }
+    wait_for 20 web_containers_are 1
+    local first
+    first=$(web_pods | awk '{print $1}')
+    # set image: a new ReplicaSet whose pod runs the new image, the old pod goes
+    k set image deployment/web busybox=busybox:1.37
+    run k rollout status deployment/web --timeout=60s
+    [ "$status" -eq 0 ]
+    wait_for 30 web_replicasets_are "busybox:1.36=0 busybox:1.37=1 " || {
+        k get rs -l app=web,pod-template-hash
+        false
+    }
+    wait_for 30 web_pod_count 1
+    wait_for 30 web_running_count 1
+    web_pods | awk '{print $1, $4}' | grep -q ' busybox:1.37$'
+    [ -z "$(web_pods | awk -v f="$first" '$1 == f')" ]
+    [ "$(k get deployment web -o jsonpath='{.status.updatedReplicas}/{.status.availableReplicas}')" = 1/1 ]
+    k delete deployment web --wait=false
+    wait_for 30 web_pod_count 0
+}
+
 @test "kubelet: deleted finished pods leave nothing behind on their nodes" {
     run k delete pod done-ok done-bad hog crasher no-image web-a web-b web-c inits unhealthy \
         --wait=true --timeout=60s

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kubelet/config.h"
@@ -159,6 +160,14 @@ static void bad_values_are_refused(void **state)
         {"--nope", "unknown flag: --nope"},
         {"--max-pods=x", "invalid argument \"x\" for \"--max-pods\" flag: strconv.ParseInt: "
                          "parsing \"x\": invalid syntax"},
+        {"--eviction-hard=memory.available=1Gi",
+         "invalid argument \"memory.available=1Gi\" for \"--eviction-hard\" flag: malformed "
+         "pair, expect string<string"},
+        {"--eviction-hard=disk.available<1Gi", "invalid argument \"disk.available<1Gi\" for "
+                                               "\"--eviction-hard\" flag: unsupported eviction "
+                                               "signal disk.available"},
+        {"--eviction-pressure-transition-period=-1s",
+         "invalid configuration: evictionPressureTransitionPeriod must not be negative"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct kl_config cfg;
@@ -208,6 +217,35 @@ static void pure_address_helpers(void **state)
     assert_false(kl_cidr4_valid("10.244.1.0/33"));
 }
 
+/* --eviction-hard replaces upstream's default thresholds; the transition period defaults to 5m */
+static void eviction_flags(void **state)
+{
+    (void)state;
+    struct kl_config cfg;
+    struct ck_error err = CK_ERROR_INIT;
+    assert_int_equal(parse(&cfg, &err, "--hostname-override=n", NULL), 0);
+    char *s = kl_eviction_format(&cfg.eviction_hard);
+    assert_string_equal(s, "memory.available<100Mi,nodefs.available<10%,nodefs.inodesFree<5%,"
+                           "imagefs.available<15%,imagefs.inodesFree<5%");
+    free(s);
+    assert_int_equal(cfg.eviction_pressure_transition_period, 5 * CK_MINUTE);
+    kl_config_free(&cfg);
+    assert_int_equal(parse(&cfg, &err, "--hostname-override=n",
+                           "--eviction-hard=memory.available<500Mi,pid.available<5%",
+                           "--eviction-pressure-transition-period=30s", NULL),
+                     0);
+    s = kl_eviction_format(&cfg.eviction_hard);
+    assert_string_equal(s, "memory.available<500Mi,pid.available<5%");
+    free(s);
+    assert_int_equal(cfg.eviction_pressure_transition_period, 30 * CK_SECOND);
+    kl_config_free(&cfg);
+    /* an empty value: no hard eviction at all */
+    assert_int_equal(parse(&cfg, &err, "--hostname-override=n", "--eviction-hard=", NULL), 0);
+    for (int i = 0; i < KL_SIG_COUNT; i++)
+        assert_false(cfg.eviction_hard.t[i].set);
+    kl_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +254,7 @@ int main(void)
         cmocka_unit_test(cgroup_root_holds_kubepods),
         cmocka_unit_test(labels_dns_and_mirrors_only),
         cmocka_unit_test(bad_values_are_refused),
+        cmocka_unit_test(eviction_flags),
         cmocka_unit_test(help_and_version_stop_early),
         cmocka_unit_test(pure_address_helpers),
     };

@@ -245,6 +245,108 @@ static void lease_object(void **state)
     cJSON_Delete(l);
 }
 
+/* the pressure conditions eviction.c computes, as the status shows them (upstream's True
+ * reasons and messages, a transition time of their own), and allocatable after --eviction-hard */
+static void status_pressure_conditions_and_thresholds(void **state)
+{
+    (void)state;
+    struct kl_machine m = machine();
+    struct kl_node_params p = params();
+    static const struct {
+        bool memory, disk, pid;
+        const char *mem_reason, *disk_reason, *pid_reason;
+        const char *mem_msg, *disk_msg, *pid_msg;
+    } cases[] = {
+        {false, false, false, "KubeletHasSufficientMemory", "KubeletHasNoDiskPressure",
+         "KubeletHasSufficientPID", "kubelet has sufficient memory available",
+         "kubelet has no disk pressure", "kubelet has sufficient PID available"},
+        {true, false, false, "KubeletHasInsufficientMemory", "KubeletHasNoDiskPressure",
+         "KubeletHasSufficientPID", "kubelet has insufficient memory available",
+         "kubelet has no disk pressure", "kubelet has sufficient PID available"},
+        {false, true, false, "KubeletHasSufficientMemory", "KubeletHasDiskPressure",
+         "KubeletHasSufficientPID", "kubelet has sufficient memory available",
+         "kubelet has disk pressure", "kubelet has sufficient PID available"},
+        {false, false, true, "KubeletHasSufficientMemory", "KubeletHasNoDiskPressure",
+         "KubeletHasInsufficientPID", "kubelet has sufficient memory available",
+         "kubelet has no disk pressure", "kubelet has insufficient PID available"},
+    };
+    cJSON *healthy = kl_node_status(&m, &p, NULL, &NOW);
+    struct timespec later = {NOW.tv_sec + 10, 0};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct kl_pressure pr = {
+            .memory = cases[i].memory, .disk = cases[i].disk, .pid = cases[i].pid};
+        p.pressure = &pr;
+        cJSON *st = kl_node_status(&m, &p, healthy, &later);
+        assert_string_equal(cond(st, "MemoryPressure", "status"),
+                            cases[i].memory ? "True" : "False");
+        assert_string_equal(cond(st, "MemoryPressure", "reason"), cases[i].mem_reason);
+        assert_string_equal(cond(st, "MemoryPressure", "message"), cases[i].mem_msg);
+        assert_string_equal(cond(st, "DiskPressure", "status"), cases[i].disk ? "True" : "False");
+        assert_string_equal(cond(st, "DiskPressure", "reason"), cases[i].disk_reason);
+        assert_string_equal(cond(st, "DiskPressure", "message"), cases[i].disk_msg);
+        assert_string_equal(cond(st, "PIDPressure", "status"), cases[i].pid ? "True" : "False");
+        assert_string_equal(cond(st, "PIDPressure", "reason"), cases[i].pid_reason);
+        assert_string_equal(cond(st, "PIDPressure", "message"), cases[i].pid_msg);
+        /* a condition that flipped has a new transition time; the others keep theirs */
+        assert_string_equal(cond(st, "MemoryPressure", "lastTransitionTime"),
+                            cases[i].memory ? "2026-11-23T02:00:10Z" : NOW_S);
+        assert_string_equal(cond(st, "DiskPressure", "lastTransitionTime"),
+                            cases[i].disk ? "2026-11-23T02:00:10Z" : NOW_S);
+        assert_string_equal(cond(st, "Ready", "status"), "True");
+        assert_true(kl_node_status_changed(healthy, st) ==
+                    (cases[i].memory || cases[i].disk || cases[i].pid));
+        cJSON_Delete(st);
+    }
+    cJSON_Delete(healthy);
+    /* --eviction-hard=memory.available<1Gi,nodefs.available<20%: allocatable keeps those back */
+    struct kl_eviction_thresholds th;
+    struct ck_error err = CK_ERROR_INIT;
+    assert_int_equal(kl_eviction_parse("memory.available<1Gi,nodefs.available<20%", &th, &err), 0);
+    p.pressure = NULL;
+    p.eviction = &th;
+    cJSON *st = kl_node_status(&m, &p, NULL, &NOW);
+    assert_string_equal(ck_json_get_string(st, "allocatable.memory", ""), "15345040Ki");
+    assert_string_equal(ck_json_get_string(st, "allocatable.ephemeral-storage", ""), "84121740590");
+    cJSON_Delete(st);
+    /* no memory threshold at all: allocatable memory is the capacity */
+    assert_int_equal(kl_eviction_parse("nodefs.available<10%", &th, &err), 0);
+    st = kl_node_status(&m, &p, NULL, &NOW);
+    assert_string_equal(ck_json_get_string(st, "allocatable.memory", ""), "16393616Ki");
+    cJSON_Delete(st);
+}
+
+/* what the eviction signals see of the machine */
+static void machine_eviction_stats(void **state)
+{
+    (void)state;
+    struct kl_machine m = machine();
+    m.memory_available = 20LL << 40; /* more than the (cgroup-limited) capacity */
+    m.ephemeral_available = 1000;
+    m.inodes = 500;
+    m.inodes_free = 7;
+    m.pid_max = 32768;
+    m.pid_running = 300;
+    struct kl_eviction_stats es;
+    kl_machine_eviction_stats(&m, &es);
+    assert_int_equal(es.memory_capacity, m.memory);
+    assert_int_equal(es.memory_available, m.memory);
+    assert_int_equal(es.nodefs_capacity, m.ephemeral);
+    assert_int_equal(es.imagefs_available, 1000);
+    assert_int_equal(es.nodefs_inodes_free, 7);
+    assert_int_equal(es.imagefs_inodes, 500);
+    assert_int_equal(es.pid_max - es.pid_running, 32468);
+    assert_int_equal(es.allocatable_memory_available, -1);
+    assert_int_equal(es.containerfs_available, -1);
+    /* with upstream's defaults this machine has disk pressure (7 of 500 inodes free) only */
+    struct kl_eviction_thresholds def;
+    kl_eviction_defaults(&def);
+    struct kl_pressure pr = {0};
+    kl_pressure_update(&pr, &def, &es, 1, 300LL * 1000000000);
+    assert_false(pr.memory);
+    assert_true(pr.disk);
+    assert_false(pr.pid);
+}
+
 static void machine_is_read(void **state)
 {
     (void)state;
@@ -256,6 +358,9 @@ static void machine_is_read(void **state)
     assert_true(m.kernel[0] != '\0');
     assert_true(m.os_image[0] != '\0');
     assert_string_equal(m.arch, "amd64");
+    assert_true(m.inodes > 0 && m.inodes_free >= 0 && m.inodes_free <= m.inodes);
+    assert_true(m.pid_max > 0);
+    assert_true(m.pid_running > 0 && m.pid_running < m.pid_max);
 }
 
 int main(void)
@@ -265,6 +370,8 @@ int main(void)
         cmocka_unit_test(adopting_an_existing_node),
         cmocka_unit_test(status_capacity_conditions_and_info),
         cmocka_unit_test(lease_object),
+        cmocka_unit_test(status_pressure_conditions_and_thresholds),
+        cmocka_unit_test(machine_eviction_stats),
         cmocka_unit_test(machine_is_read),
     };
     return cmocka_run_group_tests_name("kubelet node", tests, NULL, NULL);
