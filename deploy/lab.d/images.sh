@@ -161,10 +161,24 @@ ck_image_push() {
     local policy
     policy=$(mktemp /tmp/ckube-lab-policy.XXXXXX.json) || return 1
     echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$policy"
-    local -a pids=()
-    for t in $tags; do
+    # one push (retried once: the registry can answer 500 on a blob a concurrent upload is
+    # writing) uploads the blobs; the other tags, pushed in parallel after it, only add
+    # manifests
+    push_tag() {
         skopeo --policy "$policy" copy --quiet --dest-tls-verify=false \
-            "oci:$layout:$t" "docker://$registry/$repo:$t" &
+            "oci:$layout:$1" "docker://$registry/$repo:$1" ||
+            skopeo --policy "$policy" copy --quiet --dest-tls-verify=false \
+                "oci:$layout:$1" "docker://$registry/$repo:$1"
+    }
+    local -a pids=()
+    local first=1
+    for t in $tags; do
+        if [ $first = 1 ]; then
+            push_tag "$t" || rc=1
+            first=0
+            continue
+        fi
+        push_tag "$t" &
         pids+=($!)
     done
     for t in "${pids[@]}"; do
