@@ -172,7 +172,8 @@ struct kp_node_config {
     const char *node_ip;   /* the node's primary IPv4 (loadBalancerSourceRanges); may be NULL */
     const char *zone;      /* the node's topology.kubernetes.io/zone label (NULL: none) */
     /* The local traffic detector (--detect-local-mode ClusterCIDR / NodeCIDR): an IPv4 CIDR
-     * whose sources count as pods; NULL or "": not implemented (no "! -s" masquerade rules). */
+     * whose sources count as pods; NULL or "": none, as upstream's no-op detector (no "! -s"
+     * masquerade rules). */
     const char *local_cidr;
     /* --nodeport-addresses resolved to this node's IPv4 addresses; NULL: every local address
      * (-m addrtype --dst-type LOCAL). */

@@ -5,53 +5,7 @@
 load_lib() {
     CKUBE_ROOT=${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
     . "$CKUBE_ROOT/test/lib/apiserver.sh"
-}
-
-ck_kcm_start() {
-    local bin=${CKUBE_KCM_BIN:-${CKUBE_BIN:-$CKUBE_ROOT/bin}/kube-controller-manager}
-    CK_KCM_DIR=$(mktemp -d /tmp/ckube-epctl-kcm.XXXXXX)
-    cat >"$CK_KCM_DIR/kubeconfig" <<EOK
-apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: $CK_API
-contexts:
-- name: test
-  context:
-    cluster: test
-    user: test
-current-context: test
-users:
-- name: test
-  user: {}
-EOK
-    "$bin" --kubeconfig="$CK_KCM_DIR/kubeconfig" --secure-port="$(ck_free_port)" \
-        --leader-elect=false --controllers=endpoints-controller,endpointslice-controller \
-        --v=2 >"$CK_KCM_DIR/kcm.log" 2>&1 &
-    CK_KCM_PID=$!
-    export CK_KCM_PID CK_KCM_DIR
-}
-
-ck_kcm_stop() {
-    if [ -n "${CK_KCM_PID:-}" ]; then
-        kill "$CK_KCM_PID" 2>/dev/null
-        local i
-        for i in $(seq 1 50); do
-            kill -0 "$CK_KCM_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$CK_KCM_PID" 2>/dev/null
-        wait "$CK_KCM_PID" 2>/dev/null
-        if grep -q "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$CK_KCM_DIR/kcm.log"; then
-            cat "$CK_KCM_DIR/kcm.log" >&2
-            rm -rf "$CK_KCM_DIR"
-            return 1
-        fi
-    fi
-    [ -n "${CK_KCM_DIR:-}" ] && rm -rf "$CK_KCM_DIR"
-    return 0
+    . "$CKUBE_ROOT/test/lib/kcm.sh"
 }
 
 # wait_for SECONDS CMD...: retries CMD every 0.2 s until it succeeds.
@@ -69,15 +23,15 @@ wait_for() {
 setup_file() {
     load_lib
     ck_apiserver_start
-    ck_kcm_start
+    ck_kcm_start --controllers=endpoints-controller,endpointslice-controller --v=2
 }
 
 teardown_file() {
     load_lib
-    local rc=0
-    ck_kcm_stop || rc=1
-    ck_apiserver_stop || rc=1
-    return $rc
+    local bad=0
+    ck_kcm_stop || bad=1
+    ck_apiserver_stop
+    return $bad
 }
 
 setup() {

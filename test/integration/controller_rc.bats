@@ -7,44 +7,21 @@
 load_lib() {
     CKUBE_ROOT=${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
     . "$CKUBE_ROOT/test/lib/apiserver.sh"
+    . "$CKUBE_ROOT/test/lib/kcm.sh"
     CK_KCM=${CK_KCM_BIN:-${CKUBE_BIN:-$CKUBE_ROOT/bin}/kube-controller-manager}
 }
 
 setup_file() {
     load_lib
     ck_apiserver_start
-    CK_KCM_LOG=$CK_APISERVER_DIR/kube-controller-manager.log
     # the alias "replicationcontroller" names replicationcontroller-controller
-    "$CK_KCM" --master="$CK_API" --leader-elect=false --secure-port="$(ck_free_port)" \
-        --controllers=replicationcontroller --concurrent-rc-syncs=2 --v=2 >"$CK_KCM_LOG" 2>&1 &
-    CK_KCM_PID=$!
-    export CK_KCM_PID CK_KCM_LOG
-    sleep 0.5
-    if ! kill -0 "$CK_KCM_PID" 2>/dev/null; then
-        echo "kube-controller-manager exited:" >&2
-        cat "$CK_KCM_LOG" >&2
-        return 1
-    fi
+    ck_kcm_start --controllers=replicationcontroller --concurrent-rc-syncs=2 --v=2
 }
 
 teardown_file() {
     load_lib
     local bad=0
-    if [ -n "${CK_KCM_PID:-}" ]; then
-        kill "$CK_KCM_PID" 2>/dev/null
-        local i
-        for i in $(seq 1 50); do
-            kill -0 "$CK_KCM_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$CK_KCM_PID" 2>/dev/null
-        wait "$CK_KCM_PID" 2>/dev/null
-        if grep -q "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$CK_KCM_LOG"; then
-            echo "sanitizer report in kube-controller-manager log:" >&2
-            cat "$CK_KCM_LOG" >&2
-            bad=1
-        fi
-    fi
+    ck_kcm_stop || bad=1
     ck_apiserver_stop
     return $bad
 }
