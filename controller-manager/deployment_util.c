@@ -3,11 +3,10 @@
  * revisions and their annotations, status and the Progressing/Available conditions. Each
  * follows the upstream function named in deployment_util.h.
  *
- * The pod-template-hash: upstream hashes a spew dump of the Go PodTemplateSpec (every field of
- * the typed struct, zero values and private time/quantity fields included). Reproducing that
- * byte for byte needs the full Go type layout of PodTemplateSpec; we hash our canonical JSON of
- * the template instead. The shape (fnv32a, collisionCount bytes, decimal, safe-encoded) is
- * upstream's, the value is not.
+ * The pod-template-hash is upstream's value: spewhash.c renders the template as go-spew prints
+ * the typed Go PodTemplateSpec (through the Go type table of gotypes.h) and sums that. A
+ * template it cannot render exactly (a set metav1.Time in its metadata, a quantity beyond
+ * 2^128) falls back, with a warning, to a sum over our canonical JSON.
  */
 #include <errno.h>
 #include <limits.h>
@@ -20,7 +19,9 @@
 #include "deployment_util.h"
 #include "intstr.h"
 #include "json.h"
+#include "log.h"
 #include "mem.h"
+#include "spewhash.h"
 #include "timeutil.h"
 
 /* ---- small accessors ------------------------------------------------------------------------ */
@@ -98,7 +99,9 @@ char *dp_safe_encode(const char *s)
     return out;
 }
 
-char *dp_compute_hash(const cJSON *tmpl, const int64_t *collision_count)
+/* The hash we used before spewhash.c: fnv32a over our canonical JSON. Kept only as the
+ * fallback for the templates spew_template_sum cannot render as upstream does. */
+static uint32_t canonical_json_sum(const cJSON *tmpl, const int64_t *collision_count)
 {
     uint32_t h = DP_FNV32_OFFSET;
     CK_AUTOFREE char *canon = ck_json_canonical(tmpl);
@@ -106,16 +109,23 @@ char *dp_compute_hash(const cJSON *tmpl, const int64_t *collision_count)
         h = dp_fnv32a(h, canon, strlen(canon));
     if (collision_count) {
         uint32_t c = (uint32_t)*collision_count;
-        unsigned char b[8] = {(unsigned char)c,
-                              (unsigned char)(c >> 8),
-                              (unsigned char)(c >> 16),
-                              (unsigned char)(c >> 24),
-                              0,
-                              0,
-                              0,
-                              0};
+        unsigned char b[8] = {(unsigned char)c, (unsigned char)(c >> 8), (unsigned char)(c >> 16),
+                              (unsigned char)(c >> 24)};
         h = dp_fnv32a(h, b, sizeof(b));
     }
+    return h;
+}
+
+char *dp_compute_hash(const cJSON *tmpl, const int64_t *collision_count)
+{
+    uint32_t h;
+    struct ck_error err = CK_ERROR_INIT;
+    if (spew_template_sum(tmpl, collision_count, &h, &err) < 0) {
+        ck_warn("pod-template-hash: %s; falling back to a hash of the template's JSON",
+                err.message);
+        h = canonical_json_sum(tmpl, collision_count);
+    }
+    ck_error_clear(&err);
     char dec[16];
     snprintf(dec, sizeof(dec), "%u", h);
     return dp_safe_encode(dec);

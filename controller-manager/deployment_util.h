@@ -46,10 +46,10 @@ uint32_t dp_fnv32a(uint32_t h, const void *data, size_t len);
  * (no vowels, no look-alikes). Exact for ASCII, which is all the hash feeds it (upstream maps
  * runes, so non-ASCII input would differ). Caller frees. */
 char *dp_safe_encode(const char *s);
-/* The pod-template-hash of tmpl (a PodTemplateSpec) and collision_count (NULL: none), as
- * upstream's ComputeHash shapes it: fnv32a of the template, then of the count as 8
- * little-endian bytes, printed in decimal and safe-encoded. The template bytes are our
- * canonical JSON, not Go's spew dump (see deployment_util.c). Caller frees. */
+/* The pod-template-hash of tmpl (a PodTemplateSpec) and collision_count (NULL: none): upstream's
+ * ComputeHash value (fnv32a of go-spew's rendering of the Go struct, see spewhash.h, then of the
+ * count as 8 little-endian bytes, printed in decimal and safe-encoded). A template spewhash
+ * cannot render exactly is hashed over our canonical JSON instead, with a warning. Caller frees. */
 char *dp_compute_hash(const cJSON *tmpl, const int64_t *collision_count);
 /* upstream's EqualIgnoreHash: the templates are equal once pod-template-hash is dropped from
  * both label sets. */

@@ -96,6 +96,8 @@ events_of() { # REASON
     hash=$(ck_kubectl get rs "$rs" -o jsonpath='{.metadata.labels.pod-template-hash}')
     [[ $hash =~ ^[bcdfghjklmnpqrstvwxz2456789]{1,10}$ ]]
     [ "$rs" = "web-$hash" ]
+    # upstream's value: a v1.32 kube-controller-manager names this ReplicaSet the same
+    [ "$hash" = 67d686db67 ]
     run ck_kubectl get rs "$rs" -o jsonpath='{.spec.selector.matchLabels.pod-template-hash} {.spec.template.metadata.labels.pod-template-hash} {.metadata.annotations.deployment\.kubernetes\.io/revision} {.metadata.annotations.deployment\.kubernetes\.io/desired-replicas} {.metadata.annotations.deployment\.kubernetes\.io/max-replicas}'
     [ "$output" = "$hash $hash 1 3 4" ]
     uid=$(ck_kubectl get deploy web -o jsonpath='{.metadata.uid}')

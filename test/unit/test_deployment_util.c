@@ -101,6 +101,11 @@ static void hash_is_stable_and_depends_on_template_and_collisions(void **state)
     char *ho = dp_compute_hash(other, NULL), *h0 = dp_compute_hash(a, &zero),
          *h1 = dp_compute_hash(a, &one);
     assert_string_equal(h, h2); /* member order does not matter */
+    /* upstream's values (v1.32 ComputeHash), see test_spewhash.c */
+    assert_string_equal(h, "6449cbc86");
+    assert_string_equal(ho, "75856cb9fb");
+    assert_string_equal(h0, "86c75f884b");
+    assert_string_equal(h1, "5988ddf987");
     assert_string_not_equal(h, ho);
     assert_string_not_equal(h, h0); /* a nil count and 0 differ, as upstream */
     assert_string_not_equal(h0, h1);
