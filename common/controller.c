@@ -198,8 +198,6 @@ int ck_controller_run(struct ck_controller *c, int workers, struct ck_cancel *ca
 {
     if (!c)
         return -EINVAL;
-    if (workers <= 0)
-        workers = 1;
     pthread_mutex_lock(&c->lock);
     size_t n = c->ninformers;
     struct ck_informer **infs = ck_xcalloc(n ? n : 1, sizeof(*infs));
@@ -216,6 +214,11 @@ int ck_controller_run(struct ck_controller *c, int workers, struct ck_cancel *ca
     }
     free(infs);
     ck_info("Caches are synced for %s", c->name);
+    if (workers <= 0) {
+        /* as upstream's `for i := 0; i < workers; i++`: the queue fills, nothing syncs */
+        ck_vinfo(2, "%s: no workers (%d), keys are queued but not synced", c->name, workers);
+        return 0;
+    }
     pthread_mutex_lock(&c->lock);
     c->threads = ck_xrealloc(c->threads, (c->nthreads + (size_t)workers) * sizeof(pthread_t));
     int rc = 0;

@@ -72,7 +72,8 @@ void ck_controller_enqueue(struct ck_controller *c, const char *key);
 void ck_controller_enqueue_after(struct ck_controller *c, const char *key, int64_t delay_ns);
 
 /* Waits for the informers to sync (until cancel fires: -ECANCELED), then starts `workers`
- * worker threads and returns 0. */
+ * worker threads and returns 0. As upstream's controllers (a concurrency of 0 is a valid
+ * --concurrent-*-syncs value there), workers <= 0 starts none: keys queue up, nothing syncs. */
 int ck_controller_run(struct ck_controller *c, int workers, struct ck_cancel *cancel);
 /* Shuts the queue down and waits for the workers (each finishes its current key). */
 void ck_controller_stop(struct ck_controller *c);

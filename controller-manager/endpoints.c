@@ -1,8 +1,16 @@
 /* endpoints.c - the Endpoints controller (upstream's "endpoint-controller"): for every Service
  * with a selector, an Endpoints object of the same name listing the matching pods, ready ones
  * under addresses and the others under notReadyAddresses, grouped into subsets by port set
- * (upstream's EndpointSubset repacking). Also the pod/port helpers endpointslice.c shares. */
+ * (upstream's EndpointSubset repacking). Also the pod/port helpers endpointslice.c shares.
+ * A rejected write of the Endpoints is a Warning event from "endpoint-controller" about the
+ * Endpoints object as upstream records it: FailedToCreateEndpoint (the object not yet stored,
+ * so without namespace: the event lands in "default") or FailedToUpdateEndpoint; a create
+ * refused because the namespace is terminating is dropped silently. As upstream 1.32, an
+ * Endpoints this controller updated is not written again while the cache still shows the
+ * revision it replaced (the sync is retried without an event instead of failing with a
+ * conflict). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,10 +18,12 @@
 #include "client.h"
 #include "controller.h"
 #include "endpoints.h"
+#include "events.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
 #include "selector.h"
+#include "strmap.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -141,7 +151,62 @@ bool ep_pod_hostname(const cJSON *pod, const cJSON *svc, const char **hostname)
 struct ep_ctrl {
     struct ck_client *client;
     struct ck_store *services, *pods, *endpoints;
+    struct ck_event_recorder *recorder; /* may be NULL; freed at exit */
+    pthread_mutex_t mu;                 /* guards stale */
+    struct ck_strmap stale; /* "ns/name" -> resourceVersion our last update replaced (owned) */
 };
+
+/* upstream's staleEndpointsTracker: rv NULL forgets key. */
+static void ep_stale_set(struct ep_ctrl *c, const char *key, const char *rv)
+{
+    pthread_mutex_lock(&c->mu);
+    if (rv)
+        free(ck_strmap_put(&c->stale, key, ck_xstrdup(rv)));
+    else
+        free(ck_strmap_remove(&c->stale, key));
+    pthread_mutex_unlock(&c->mu);
+}
+
+static bool ep_stale_is(struct ep_ctrl *c, const char *key, const char *rv)
+{
+    pthread_mutex_lock(&c->mu);
+    const char *old = ck_strmap_get(&c->stale, key);
+    bool stale = old && rv && !strcmp(old, rv);
+    pthread_mutex_unlock(&c->mu);
+    return stale;
+}
+
+/* True when err carries the NamespaceTerminating cause of the namespace lifecycle admission. */
+bool ep_namespace_terminating(const struct ck_error *err)
+{
+    const cJSON *cause;
+    cJSON_ArrayForEach(cause, ck_json_get(err->details, "causes"))
+    {
+        if (!strcmp(ck_json_get_string(cause, "reason", ""), "NamespaceTerminating"))
+            return true;
+    }
+    return false;
+}
+
+/* The Warning upstream records when writing the Endpoints failed. Its object is the Endpoints
+ * upstream was writing: for a create a fresh one carrying only the name (hence no namespace,
+ * uid nor resourceVersion), for an update the cached one. */
+static void ep_write_failed(struct ep_ctrl *c, const char *ns, const char *name, const cJSON *obj,
+                            bool create, const struct ck_error *err)
+{
+    if (create) {
+        cJSON *ref = cJSON_CreateObject();
+        cJSON_AddStringToObject(ref, "kind", "Endpoints");
+        cJSON_AddStringToObject(ref, "apiVersion", "v1");
+        cJSON_AddStringToObject(ref, "name", name);
+        ck_event_recordf(c->recorder, ref, CK_EVENT_WARNING, "FailedToCreateEndpoint",
+                         "Failed to create endpoint for service %s/%s: %s", ns, name, err->message);
+        cJSON_Delete(ref);
+    } else {
+        ck_event_recordf(c->recorder, obj, CK_EVENT_WARNING, "FailedToUpdateEndpoint",
+                         "Failed to update endpoint %s/%s: %s", ns, name, err->message);
+    }
+}
 
 static void ep_pod_keys(void *ctx, const struct ck_obj *obj, struct ck_strlist *keys)
 {
@@ -154,8 +219,8 @@ struct ep_addr {
     cJSON *addr;    /* EndpointAddress */
     const char *ip; /* borrowed from addr */
     bool ready;
-    cJSON *ports;   /* array of EndpointPort */
-    char *portkey;  /* canonical text of ports, to group */
+    cJSON *ports;  /* array of EndpointPort */
+    char *portkey; /* canonical text of ports, to group */
 };
 
 static int port_cmp(const void *a, const void *b)
@@ -245,8 +310,9 @@ static cJSON *ep_build_subsets(struct ep_ctrl *c, const cJSON *svc)
         {
             int port;
             if (ep_resolve_port(pod, sp, &port) < 0) {
-                ck_vinfo(4, "Failed to find port for service %s/%s: no suitable port for "
-                            "manifest: %s",
+                ck_vinfo(4,
+                         "Failed to find port for service %s/%s: no suitable port for "
+                         "manifest: %s",
                          ck_json_get_string(svc, "metadata.namespace", ""),
                          ck_json_get_string(svc, "metadata.name", ""),
                          ck_json_get_string(pod, "metadata.uid", ""));
@@ -350,6 +416,7 @@ static int ep_sync(void *ctx, const char *key)
     struct ck_obj *svc = ck_store_get(c->services, key);
     struct ck_obj *cur = ck_store_get(c->endpoints, key);
     if (!svc) {
+        ep_stale_set(c, key, NULL);
         /* the Service is gone: so are its Endpoints (only those we would have made) */
         if (cur && !ck_json_getv(cur->json, "metadata", "labels",
                                  "endpointslice.kubernetes.io/skip-mirror", NULL)) {
@@ -361,6 +428,14 @@ static int ep_sync(void *ctx, const char *key)
     }
     if (!ep_service_selects(svc->json))
         goto out; /* not ours: Endpoints managed by someone else */
+    const char *cur_rv = cur ? ck_json_get_string(cur->json, "metadata.resourceVersion", "") : "";
+    if (cur && ep_stale_is(c, key, cur_rv)) {
+        rc = ck_error_set(&err, 409, CK_REASON_CONFLICT,
+                          "endpoints informer cache is out of date, resource version %s already "
+                          "processed for endpoints %s",
+                          cur_rv, key);
+        goto out;
+    }
     cJSON *subsets = ep_build_subsets(c, svc->json);
     cJSON *labels = ep_labels(svc->json);
     if (cur && same(subsets, ck_json_get(cur->json, "subsets")) &&
@@ -373,6 +448,8 @@ static int ep_sync(void *ctx, const char *key)
     if (cur) {
         obj = ck_json_dup(cur->json);
         cJSON_DeleteItemFromObjectCaseSensitive(obj, "subsets");
+        ck_json_set_string(obj, "apiVersion", "v1");
+        ck_json_set_string(obj, "kind", "Endpoints");
     } else {
         obj = cJSON_CreateObject();
         cJSON_AddStringToObject(obj, "apiVersion", "v1");
@@ -390,14 +467,21 @@ static int ep_sync(void *ctx, const char *key)
     cJSON_DeleteItemFromObjectCaseSensitive(ann, EP_TRIGGER_ANNOTATION);
     cJSON_AddStringToObject(ann, EP_TRIGGER_ANNOTATION, now);
     cJSON_AddItemToObject(obj, "subsets", subsets);
+    cJSON *written = NULL;
     if (cur)
-        rc = ck_client_update(c->client, &ep_gvr, ns, obj, NULL, &err);
-    else {
+        rc = ck_client_update(c->client, &ep_gvr, ns, obj, &written, &err);
+    else
         rc = ck_client_create(c->client, &ep_gvr, ns, obj, NULL, &err);
-        if (rc == -EEXIST) {
-            /* our cache has not seen it yet: retry with the backoff */
-            ck_vinfo(2, "Endpoints %s already exists; will retry", key);
-        }
+    if (rc == 0 && cur &&
+        strcmp(ck_json_get_string(written, "metadata.resourceVersion", ""), cur_rv) != 0)
+        ep_stale_set(c, key, cur_rv); /* until the cache moves past cur_rv */
+    cJSON_Delete(written);
+    if (rc < 0 && !cur && ep_namespace_terminating(&err)) {
+        /* as upstream: every later create would fail alike; drop the key */
+        ck_vinfo(5, "Forbidden from creating endpoints: %s", err.message);
+        rc = 0;
+    } else if (rc < 0) {
+        ep_write_failed(c, ns, name, obj, !cur, &err);
     }
     cJSON_Delete(obj);
     if (rc == 0)
@@ -413,19 +497,37 @@ out:
     return rc;
 }
 
+static struct ep_ctrl ep_st; /* the controller's state, alive until exit */
+
+static void ep_free_state(void)
+{
+    ck_event_recorder_free(ep_st.recorder);
+    ep_st.recorder = NULL;
+    pthread_mutex_lock(&ep_st.mu);
+    ck_strmap_free(&ep_st.stale, free);
+    pthread_mutex_unlock(&ep_st.mu);
+}
+
 int endpoints_start(struct ck_controller_context *cc, struct ck_error *err)
 {
     (void)err;
-    static struct ep_ctrl st;
     struct ck_informer *si = ck_informer_factory_get(cc->informers, &svc_gvr);
     struct ck_informer *pi = ck_informer_factory_get(cc->informers, &pod_gvr);
     struct ck_informer *ei = ck_informer_factory_get(cc->informers, &ep_gvr);
-    st.client = cc->client;
-    st.services = ck_informer_store(si);
-    st.pods = ck_informer_store(pi);
-    st.endpoints = ck_informer_store(ei);
-    struct ck_controller_opts o = {.name = "endpoint", .sync = ep_sync, .ctx = &st,
-                                   .max_retries = 15};
+    ep_st.client = cc->client;
+    ep_st.services = ck_informer_store(si);
+    ep_st.pods = ck_informer_store(pi);
+    ep_st.endpoints = ck_informer_store(ei);
+    static bool atexit_done;
+    if (!atexit_done) {
+        atexit_done = true;
+        pthread_mutex_init(&ep_st.mu, NULL);
+        atexit(ep_free_state);
+    }
+    if (cc->events && !ep_st.recorder)
+        ep_st.recorder = ck_event_recorder_new(cc->events, "endpoint-controller", NULL);
+    struct ck_controller_opts o = {
+        .name = "endpoint", .sync = ep_sync, .ctx = &ep_st, .max_retries = 15};
     struct ck_controller *c = ck_controller_new(&o);
     ck_controller_watch(c, si, NULL);
     ck_controller_watch(c, pi, ep_pod_keys);

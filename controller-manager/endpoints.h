@@ -33,6 +33,10 @@ void ep_pods_for_service(struct ck_store *pods, const cJSON *svc, struct ck_obj_
  * *hostname (borrowed) then. */
 bool ep_pod_hostname(const cJSON *pod, const cJSON *svc, const char **hostname);
 
+/* True when an API error carries the NamespaceTerminating cause (a create refused because
+ * the namespace is being terminated: upstream drops such keys without an event). */
+bool ep_namespace_terminating(const struct ck_error *err);
+
 int endpoints_start(struct ck_controller_context *cc, struct ck_error *err);
 int endpointslice_start(struct ck_controller_context *cc, struct ck_error *err);
 

@@ -3,13 +3,19 @@
  * "owner uid -> dependents" from which the owner graph is read.
  *   - background: an object all of whose owners are gone (absent from the cache and confirmed
  *     by a live GET: 404 or another uid) is deleted; dangling references next to a live owner
- *     are removed;
+ *     are removed; as upstream, both are decided on the dependent as read live, not cached;
  *   - foreground: an owner carrying the "foregroundDeletion" finalizer gets its dependents
  *     deleted and loses the finalizer once no blockOwnerDeletion dependent is left;
  *   - orphan: an owner carrying the "orphan" finalizer has its references removed from every
  *     dependent, then loses the finalizer.
+ *   - an owner reference whose uid is an object observed in another namespace (or any
+ *     namespaced object, for a cluster-scoped dependent) is a Warning OwnerRefInvalidNamespace
+ *     on the dependent, once per observation as upstream's graph builder records it (when the
+ *     reference appears next to an observed owner, or the owner is first observed); a
+ *     cluster-scoped dependent naming a namespaced owner kind is never collected.
  * Queue keys are "<row>|<namespace>/<name>" where row indexes gc_resources. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +23,11 @@
 #include "buf.h"
 #include "cm.h"
 #include "controller.h"
+#include "events.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
+#include "strmap.h"
 
 #define GC_INDEX "gc-owner-uid"
 
@@ -56,8 +64,17 @@ static struct {
     struct ck_controller *ctl;
     struct ck_informer *inf[GC_NRES];
     bool served[GC_NRES];
-    size_t rows[GC_NRES]; /* handler contexts: &rows[i] == i */
-} gc;
+    size_t rows[GC_NRES];               /* handler contexts: &rows[i] == i */
+    struct ck_event_recorder *recorder; /* may be NULL; freed at exit */
+    pthread_mutex_t mu;        /* guards observed; serializes the handlers' invalid-ref checks */
+    struct ck_strmap observed; /* uid -> struct gc_seen: objects whose add handler ran */
+} gc = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* Where an observed object lives (upstream's observed graph node identity, reduced). */
+struct gc_seen {
+    size_t row;
+    char ns[64]; /* namespace names are DNS labels: at most 63 bytes */
+};
 
 /* Index: the uids of an object's owners. */
 static void gc_index_owner_uids(const cJSON *obj, struct ck_strlist *out)
@@ -132,21 +149,130 @@ static void gc_enqueue_related(size_t row, const cJSON *obj, bool deleted)
     gc_dependents_free(deps);
 }
 
+/* upstream's reportInvalidNamespaceOwnerRef: dependent (of row) names as owner ref's uid an
+ * object living in another namespace. */
+static void gc_report_invalid_ns(size_t row, const cJSON *dep, const cJSON *ref)
+{
+    const struct gc_resource *r = &gc_resources[row];
+    const char *ns = ck_json_get_string(dep, "metadata.namespace", "");
+    cJSON *obj = cJSON_CreateObject();
+    cJSON_AddStringToObject(obj, "kind", r->kind);
+    CK_AUTOFREE char *av = r->gvr.group[0] ? ck_xasprintf("%s/%s", r->gvr.group, r->gvr.version)
+                                           : ck_xstrdup(r->gvr.version);
+    cJSON_AddStringToObject(obj, "apiVersion", av);
+    if (ns[0])
+        cJSON_AddStringToObject(obj, "namespace", ns);
+    cJSON_AddStringToObject(obj, "name", ck_json_get_string(dep, "metadata.name", ""));
+    cJSON_AddStringToObject(obj, "uid", ck_json_get_string(dep, "metadata.uid", ""));
+    ck_vinfo(2, "item references an owner but does not match namespaces item=\"%s/%s\"", ns,
+             ck_json_get_string(dep, "metadata.name", ""));
+    ck_event_recordf(gc.recorder, obj, CK_EVENT_WARNING, "OwnerRefInvalidNamespace",
+                     "ownerRef [%s/%s, namespace: %s, name: %s, uid: %s] does not exist in "
+                     "namespace \"%s\"",
+                     ck_json_get_string(ref, "apiVersion", ""), ck_json_get_string(ref, "kind", ""),
+                     ns, ck_json_get_string(ref, "name", ""), ck_json_get_string(ref, "uid", ""),
+                     ns);
+    cJSON_Delete(obj);
+}
+
+/* True when seen (an observed owner) is namespaced and not in namespace ns. */
+static bool gc_seen_elsewhere(const struct gc_seen *seen, const char *ns)
+{
+    return seen && gc_resources[seen->row].namespaced && strcmp(seen->ns, ns) != 0;
+}
+
+static bool gc_refs_have_uid(const cJSON *refs, const char *uid)
+{
+    const cJSON *ref;
+    cJSON_ArrayForEach(ref, refs)
+    {
+        if (!strcmp(ck_json_get_string(ref, "uid", ""), uid))
+            return true;
+    }
+    return false;
+}
+
+/* The graph-builder part of an add or update of obj (old: its previous state or NULL): an owner
+ * reference added next to an observed owner in another namespace is reported (the first one,
+ * as upstream stops at the first suspicious reference), and so is every observed dependent in
+ * another namespace when obj is observed for the first time. gc.mu makes each pair reported
+ * once even when the two informers deliver at the same time. */
+static void gc_observe(size_t row, const cJSON *old, const cJSON *obj)
+{
+    const char *uid = ck_json_get_string(obj, "metadata.uid", "");
+    const char *ns = ck_json_get_string(obj, "metadata.namespace", "");
+    if (!uid[0])
+        return;
+    pthread_mutex_lock(&gc.mu);
+    bool first = !ck_strmap_get(&gc.observed, uid);
+    if (first) {
+        struct gc_seen *seen = ck_xcalloc(1, sizeof(*seen));
+        seen->row = row;
+        snprintf(seen->ns, sizeof(seen->ns), "%s", ns);
+        ck_strmap_put(&gc.observed, uid, seen);
+    }
+    const cJSON *oldrefs = old ? ck_json_get(old, "metadata.ownerReferences") : NULL;
+    const cJSON *ref;
+    cJSON_ArrayForEach(ref, ck_json_get(obj, "metadata.ownerReferences"))
+    {
+        const char *ouid = ck_json_get_string(ref, "uid", "");
+        if (!ouid[0] || gc_refs_have_uid(oldrefs, ouid))
+            continue;
+        if (gc_seen_elsewhere(ck_strmap_get(&gc.observed, ouid), ns)) {
+            gc_report_invalid_ns(row, obj, ref);
+            break;
+        }
+    }
+    if (first && gc_resources[row].namespaced) {
+        struct ck_obj_list deps[GC_NRES];
+        gc_dependents(uid, deps);
+        for (size_t i = 0; i < GC_NRES; i++)
+            for (size_t j = 0; j < deps[i].n; j++) {
+                const cJSON *d = deps[i].items[j]->json;
+                /* only dependents already observed: the others report us when they are */
+                if (!ck_strmap_get(&gc.observed, ck_json_get_string(d, "metadata.uid", "")) ||
+                    !strcmp(ck_json_get_string(d, "metadata.namespace", ""), ns))
+                    continue;
+                cJSON_ArrayForEach(ref, ck_json_get(d, "metadata.ownerReferences"))
+                {
+                    if (!strcmp(ck_json_get_string(ref, "uid", ""), uid)) {
+                        gc_report_invalid_ns(i, d, ref);
+                        break;
+                    }
+                }
+            }
+        gc_dependents_free(deps);
+    }
+    pthread_mutex_unlock(&gc.mu);
+}
+
+static void gc_forget(const cJSON *obj)
+{
+    const char *uid = ck_json_get_string(obj, "metadata.uid", "");
+    if (!uid[0])
+        return;
+    pthread_mutex_lock(&gc.mu);
+    free(ck_strmap_remove(&gc.observed, uid));
+    pthread_mutex_unlock(&gc.mu);
+}
+
 static void gc_on_add(void *ctx, const struct ck_obj *obj, bool initial)
 {
     (void)initial;
+    gc_observe(*(size_t *)ctx, NULL, obj->json);
     gc_enqueue_related(*(size_t *)ctx, obj->json, false);
 }
 
 static void gc_on_update(void *ctx, const struct ck_obj *old, const struct ck_obj *cur)
 {
-    (void)old;
+    gc_observe(*(size_t *)ctx, old ? old->json : NULL, cur->json);
     gc_enqueue_related(*(size_t *)ctx, cur->json, false);
 }
 
 static void gc_on_delete(void *ctx, const struct ck_obj *obj, bool unknown)
 {
     (void)unknown;
+    gc_forget(obj->json);
     gc_enqueue_related(*(size_t *)ctx, obj->json, true);
 }
 
@@ -354,17 +480,79 @@ static int gc_foreground(size_t row, const cJSON *obj)
     return rc;
 }
 
-/* A dependent: collect it when every owner is gone (or waiting for its dependents). */
-static int gc_check_dependent(size_t row, const cJSON *obj)
+/* The gc_resources row of an owner reference's kind, or -1 when it is not one we know. */
+static int gc_ref_row(const cJSON *ref)
+{
+    const char *av = ck_json_get_string(ref, "apiVersion", "");
+    const char *kind = ck_json_get_string(ref, "kind", "");
+    const char *slash = strchr(av, '/');
+    size_t glen = slash ? (size_t)(slash - av) : 0;
+    for (size_t i = 0; i < GC_NRES; i++)
+        if (!strcmp(gc_resources[i].kind, kind) && strlen(gc_resources[i].gvr.group) == glen &&
+            !strncmp(gc_resources[i].gvr.group, av, glen))
+            return (int)i;
+    return -1;
+}
+
+static int gc_classify(size_t row, const cJSON *obj);
+
+/* A dependent: collect it when every owner is gone (or waiting for its dependents). As
+ * upstream's attemptToDeleteItem, the decision is taken on the object as the apiserver has it
+ * now, not as cached: a reference just removed (e.g. by an orphaning owner) must not make the
+ * object look like garbage. */
+static int gc_check_dependent(size_t row, const cJSON *cached)
+{
+    const cJSON *refs = ck_json_get(cached, "metadata.ownerReferences");
+    if (cJSON_GetArraySize(refs) == 0 || ck_json_get(cached, "metadata.deletionTimestamp"))
+        return 0;
+    const struct gc_resource *r = &gc_resources[row];
+    cJSON *latest = NULL;
+    struct ck_error err = CK_ERROR_INIT;
+    int rc =
+        ck_client_get(gc.client, &r->gvr,
+                      r->namespaced ? ck_json_get_string(cached, "metadata.namespace", "") : NULL,
+                      ck_json_get_string(cached, "metadata.name", ""), &latest, &err);
+    if (rc < 0) {
+        if (err.code == 404)
+            rc = 0; /* gone meanwhile: its delete event follows */
+        ck_error_clear(&err);
+        return rc;
+    }
+    if (strcmp(ck_json_get_string(latest, "metadata.uid", ""),
+               ck_json_get_string(cached, "metadata.uid", "")) == 0)
+        rc = gc_classify(row, latest);
+    cJSON_Delete(latest);
+    return rc;
+}
+
+/* gc_check_dependent on the live object. */
+static int gc_classify(size_t row, const cJSON *obj)
 {
     const cJSON *refs = ck_json_get(obj, "metadata.ownerReferences");
     if (cJSON_GetArraySize(refs) == 0 || ck_json_get(obj, "metadata.deletionTimestamp"))
         return 0;
     const char *ns = ck_json_get_string(obj, "metadata.namespace", "");
+    const cJSON *ref;
+    if (!ns[0]) {
+        /* as upstream's isDangling: a cluster-scoped object cannot have a namespaced owner;
+         * that will not resolve on retry, so the item is left alone (neither collected nor
+         * requeued) */
+        cJSON_ArrayForEach(ref, refs)
+        {
+            int r = gc_ref_row(ref);
+            if (r >= 0 && gc_resources[r].namespaced) {
+                ck_vinfo(2,
+                         "item is cluster-scoped, but refers to a namespaced owner item=\"%s\" "
+                         "owner=\"%s/%s\"",
+                         ck_json_get_string(obj, "metadata.name", ""),
+                         ck_json_get_string(ref, "kind", ""), ck_json_get_string(ref, "name", ""));
+                return 0;
+            }
+        }
+    }
     struct ck_strlist dangling = CK_STRLIST_INIT, waiting = CK_STRLIST_INIT;
     size_t solid = 0;
     int rc = 0;
-    const cJSON *ref;
     cJSON_ArrayForEach(ref, refs)
     {
         enum gc_owner_state st;
@@ -450,10 +638,26 @@ static void gc_discover(void)
     }
 }
 
+static void gc_free_state(void)
+{
+    ck_event_recorder_free(gc.recorder);
+    gc.recorder = NULL;
+    pthread_mutex_lock(&gc.mu);
+    ck_strmap_free(&gc.observed, free);
+    pthread_mutex_unlock(&gc.mu);
+}
+
 int cm_gc_start(struct ck_controller_context *cc, struct ck_error *err)
 {
     (void)err;
+    static bool atexit_done;
     gc.client = cc->client;
+    if (!atexit_done) {
+        atexit_done = true;
+        atexit(gc_free_state);
+    }
+    if (cc->events && !gc.recorder)
+        gc.recorder = ck_event_recorder_new(cc->events, "garbage-collector-controller", NULL);
     gc_discover();
     struct ck_controller_opts o = {.name = "garbage_collector_attempt_to_delete", .sync = gc_sync};
     struct ck_controller *c = ck_controller_new(&o);

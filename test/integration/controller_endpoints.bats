@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # kube-controller-manager's endpoints-controller and endpointslice-controller against a real
 # etcd + kube-apiserver; the test plays the kubelet by PATCHing pods/status (podIP, Ready).
+# Also their Warning events when the apiserver rejects a write (or a pod's node is unknown),
+# and a concurrency of 0 (no workers).
 
 load_lib() {
     CKUBE_ROOT=${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
@@ -23,6 +25,9 @@ wait_for() {
 setup_file() {
     load_lib
     ck_apiserver_start
+    # the node the test pods run on: the EndpointSlice controller leaves out pods of unknown nodes
+    curl -sSf -X POST -H 'Content-Type: application/json' \
+        --data-binary '{"metadata":{"name":"node-a"}}' "$CK_API/api/v1/nodes" >/dev/null
     ck_kcm_start --controllers=endpoints-controller,endpointslice-controller --v=2
 }
 
@@ -218,4 +223,174 @@ slices_are() { [ "$(slices "$1" "$2" 2>/dev/null | jq -c "$3")" = "$4" ]; }
     mksvc ep9 zoned zoned 80
     wait_for 10 slices_are ep9 zoned '[.items[].endpoints[]|[.addresses[0],.nodeName,.zone]]' \
         '[["10.244.9.1","node-z","zone-b"]]'
+}
+
+# events_json NS REASON: the events of NS with that reason (a JSON array), as kubectl lists them
+events_json() {
+    ck_kubectl get events -n "$1" -o json | jq -c --arg r "$2" '[.items[]|select(.reason==$r)]'
+}
+# has_event NS REASON JQ-EXPR EXPECTED: some such event maps to EXPECTED under JQ-EXPR
+has_event() {
+    local got
+    got=$(events_json "$1" "$2" | jq -c "[.[]|$3]")
+    echo "$got" | jq -e --argjson want "$4" 'index([$want]) != null' >/dev/null
+}
+
+# bigann FILE: a merge patch dropping the trigger annotation and adding one that brings the
+# annotations to exactly the 256 KiB the apiserver allows (15-byte key + 262129-byte value)
+bigann() {
+    {
+        printf '{"metadata":{"annotations":{"endpoints.kubernetes.io/last-change-trigger-time":null,"example.com/big":"'
+        head -c 262129 /dev/zero | tr '\0' x
+        printf '"}}}'
+    } >"$1"
+}
+
+@test "rejected writes: FailedToUpdateEndpoint on the Endpoints, FailedToUpdateEndpointSlices on the Service" {
+    mkns ev1
+    mkpod ev1 a big http 8080
+    podstatus ev1 a 10.244.20.1 True
+    mksvc ev1 big big http
+    wait_for 10 ep_is ev1 big '[.subsets[].addresses[].ip]' '["10.244.20.1"]'
+    wait_for 10 slices_are ev1 big '[.items[].endpoints[].addresses[0]]' '["10.244.20.1"]'
+    local slice
+    slice=$(slices ev1 big | jq -r '.items[0].metadata.name')
+    # the annotations are now full: the controllers' next write adds the trigger annotation back
+    # and the apiserver rejects it, as upstream's would
+    bigann "$BATS_TEST_TMPDIR/big.json"
+    curl -sSf -X PATCH -H 'Content-Type: application/merge-patch+json' \
+        --data-binary @"$BATS_TEST_TMPDIR/big.json" "$CK_API/api/v1/namespaces/ev1/endpoints/big" >/dev/null
+    curl -sSf -X PATCH -H 'Content-Type: application/merge-patch+json' \
+        --data-binary @"$BATS_TEST_TMPDIR/big.json" \
+        "$CK_API/apis/discovery.k8s.io/v1/namespaces/ev1/endpointslices/$slice" >/dev/null
+    mkpod ev1 b big http 8080
+    podstatus ev1 b 10.244.20.2 True
+
+    wait_for 20 has_event ev1 FailedToUpdateEndpoint \
+        '[.type,.involvedObject.kind,.involvedObject.name,.source.component,.message]' \
+        '["Warning","Endpoints","big","endpoint-controller","Failed to update endpoint ev1/big: Endpoints \"big\" is invalid: metadata.annotations: Too long: must have at most 262144 bytes"]'
+    local msg="Error updating Endpoint Slices for Service ev1/big: failed to update $slice EndpointSlice for Service ev1/big: EndpointSlice.discovery.k8s.io \"$slice\" is invalid: metadata.annotations: Too long: must have at most 262144 bytes"
+    wait_for 20 has_event ev1 FailedToUpdateEndpointSlices \
+        '[.type,.involvedObject.kind,.involvedObject.name,.source.component,.message]' \
+        "$(jq -cn --arg m "$msg" '["Warning","Service","big","endpoint-slice-controller",$m]')"
+    # the event names the cached Endpoints it could not update
+    uid=$(ep ev1 big | jq -r .metadata.uid)
+    has_event ev1 FailedToUpdateEndpoint '.involvedObject.uid' "\"$uid\""
+    # nothing was written: the new pod is in neither
+    ep_is ev1 big '[.subsets[].addresses[].ip]' '["10.244.20.1"]'
+    slices_are ev1 big '[.items[].endpoints[].addresses[0]]' '["10.244.20.1"]'
+}
+
+@test "a pod on an unknown node stays out of the slices with FailedToUpdateEndpointSlices, not out of Endpoints" {
+    mkns ev2
+    mkpod ev2 known lost
+    podstatus ev2 known 10.244.21.1 True
+    post /api/v1/namespaces/ev2/pods '{"metadata":{"name":"stray","labels":{"app":"lost"}},
+      "spec":{"nodeName":"node-missing","containers":[{"name":"c","image":"busybox"}]}}'
+    podstatus ev2 stray 10.244.21.2 True
+    mksvc ev2 lost lost 80
+    wait_for 10 ep_is ev2 lost '[.subsets[].addresses[].ip]|sort' '["10.244.21.1","10.244.21.2"]'
+    wait_for 10 slices_are ev2 lost '[.items[].endpoints[].addresses[0]]' '["10.244.21.1"]'
+    wait_for 20 has_event ev2 FailedToUpdateEndpointSlices \
+        '[.type,.involvedObject.kind,.involvedObject.name,.message]' \
+        '["Warning","Service","lost","Error updating Endpoint Slices for Service ev2/lost: skipping Pod stray for Service ev2/lost: Node node-missing Not Found"]'
+    # the node appears: the retry puts the pod in
+    post /api/v1/nodes '{"metadata":{"name":"node-missing"}}'
+    wait_for 20 slices_are ev2 lost '[.items[].endpoints[].addresses[0]]|sort' '["10.244.21.1","10.244.21.2"]'
+}
+
+@test "publishNotReadyAddresses keeps a pod on an unknown node in the slices, without an event" {
+    mkns ev3
+    post /api/v1/namespaces/ev3/pods '{"metadata":{"name":"stray","labels":{"app":"pub"}},
+      "spec":{"nodeName":"node-elsewhere","containers":[{"name":"c","image":"busybox"}]}}'
+    podstatus ev3 stray 10.244.22.1 False
+    mksvc ev3 pub pub 80 ',"publishNotReadyAddresses":true'
+    wait_for 10 slices_are ev3 pub '[.items[].endpoints[].addresses[0]]' '["10.244.22.1"]'
+    sleep 1
+    [ "$(events_json ev3 FailedToUpdateEndpointSlices)" = '[]' ]
+}
+
+# A second kube-controller-manager for one test, while the suite's one is paused (SIGSTOP);
+# teardown resumes the suite's and stops this one, also when the test failed.
+ZERO_KCM_PID=
+teardown() {
+    if [ -n "${ZERO_KCM_PID:-}" ]; then
+        kill "$ZERO_KCM_PID" 2>/dev/null || true
+        wait "$ZERO_KCM_PID" 2>/dev/null || true
+        ZERO_KCM_PID=
+    fi
+    [ -z "${CK_KCM_PID:-}" ] || kill -CONT "$CK_KCM_PID" 2>/dev/null || true
+}
+
+@test "--concurrent-endpoint-syncs=0 runs no Endpoints worker (upstream: no validation, no workers)" {
+    kill -STOP "$CK_KCM_PID"
+    local log=$BATS_TEST_TMPDIR/kcm-zero.log
+    "${CK_KCM_BIN:-${CKUBE_BIN:-$CKUBE_ROOT/bin}/kube-controller-manager}" --master="$CK_API" \
+        --leader-elect=false --secure-port="$(ck_free_port)" --v=2 \
+        --controllers=endpoints-controller,endpointslice-controller \
+        --concurrent-endpoint-syncs=0 >"$log" 2>&1 &
+    ZERO_KCM_PID=$!
+    mkns ev4
+    mkpod ev4 a zero
+    podstatus ev4 a 10.244.23.1 True
+    mksvc ev4 zero zero 80
+    # the EndpointSlice controller of the same process works...
+    wait_for 20 slices_are ev4 zero '[.items[].endpoints[].addresses[0]]' '["10.244.23.1"]'
+    # ...and the Endpoints one started and synced its caches...
+    grep -q 'Caches are synced for endpoint$' "$log"
+    grep -q 'Controller workers controller="endpoints-controller" workers=0' "$log"
+    sleep 2
+    # ...but no worker ever syncs a Service into Endpoints
+    run ep ev4 zero
+    [ "$status" != 0 ]
+    kill "$ZERO_KCM_PID"
+    wait "$ZERO_KCM_PID" || true
+    ZERO_KCM_PID=
+    ! grep "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$log"
+    # the suite's controller manager, resumed, catches up
+    kill -CONT "$CK_KCM_PID"
+    wait_for 20 ep_is ev4 zero '[.subsets[].addresses[].ip]' '["10.244.23.1"]'
+}
+
+@test "--concurrent-service-endpoint-syncs=0 is rejected as upstream validates it" {
+    run "${CK_KCM_BIN:-${CKUBE_BIN:-$CKUBE_ROOT/bin}/kube-controller-manager}" --master="$CK_API" \
+        --leader-elect=false --secure-port=0 --concurrent-service-endpoint-syncs=0
+    [ "$status" = 1 ]
+    [[ $output == *"concurrent-service-endpoint-syncs must not be less than 1, but got 0"* ]]
+}
+
+@test "Endpoints creates: refused in a terminating namespace silently, else FailedToCreateEndpoint in default" {
+    mkns evc
+    mksvc evc s nobody 80
+    wait_for 10 ep_is evc s '.metadata.name' '"s"'
+    # a terminating namespace takes no new Endpoints: upstream drops the Service without an event
+    curl -sSf -X DELETE "$CK_API/api/v1/namespaces/evc" >/dev/null
+    [ "$(get /api/v1/namespaces/evc | jq -r .status.phase)" = Terminating ]
+    curl -sSf -X DELETE "$CK_API/api/v1/namespaces/evc/endpoints/s" >/dev/null
+    sleep 2
+    run ep evc s
+    [ "$status" != 0 ]
+    [ "$(events_json default FailedToCreateEndpoint | jq -c '[.[]|select(.involvedObject.name=="s")]')" = '[]' ]
+    # the namespace is force-finalized away while the Service is left behind: creates now fail
+    # with NotFound, which upstream reports; the Endpoints being new has no namespace, so the
+    # Event goes to "default"
+    curl -sSf -X PUT -H 'Content-Type: application/json' \
+        --data-binary '{"metadata":{"name":"evc"},"spec":{"finalizers":[]}}' \
+        "$CK_API/api/v1/namespaces/evc/finalize" >/dev/null
+    wait_for 10 bash -c "! curl -sSf '$CK_API/api/v1/namespaces/evc' >/dev/null 2>&1"
+    curl -sSf -X PATCH -H 'Content-Type: application/merge-patch+json' \
+        --data-binary '{"metadata":{"labels":{"touch":"1"}}}' "$CK_API/api/v1/namespaces/evc/services/s" >/dev/null
+    wait_for 20 has_event default FailedToCreateEndpoint \
+        '[.type,.involvedObject.kind,(.involvedObject.namespace // ""),.involvedObject.name,(.involvedObject.uid // ""),.source.component,.message]' \
+        '["Warning","Endpoints","","s","","endpoint-controller","Failed to create endpoint for service evc/s: namespaces \"evc\" not found"]'
+}
+
+@test "the healthy services of this suite got no failure events (no conflicts from a lagging cache)" {
+    local ns
+    for ns in ep1 ep2 ep3 ep4 ep6 ep7 ep8 ep9; do
+        run bash -c "KUBECONFIG=/dev/null kubectl --server='$CK_API' get events -n $ns -o json |
+            jq -c '[.items[]|select(.type==\"Warning\")|[.reason,.message]]'"
+        echo "$ns: $output"
+        [ "$output" = '[]' ]
+    done
 }

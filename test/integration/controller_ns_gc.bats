@@ -2,7 +2,7 @@
 # kube-controller-manager's serviceaccount-controller and namespace-controller against a real
 # etcd + kube-apiserver: default ServiceAccounts, namespace deletion with contents; and the
 # garbage-collector-controller: background, foreground and orphan propagation over hand-made
-# ownerReferences.
+# ownerReferences, and OwnerRefInvalidNamespace for references across namespaces.
 
 load_lib() {
     CKUBE_ROOT=${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
@@ -156,4 +156,64 @@ cm_gone() { ! ck_kubectl get configmap "$2" -n "$1" >/dev/null 2>&1; }
     ck_kubectl patch configmap dep -n gc-fg --type=merge -p '{"metadata":{"finalizers":null}}'
     wait_for 20 cm_gone gc-fg owner
     cm_gone gc-fg dep
+}
+
+# gc_events NS: the OwnerRefInvalidNamespace events of NS as
+# [type, involvedObject kind/namespace/name, source, message]
+gc_events() {
+    ck_kubectl get events -n "$1" -o json | jq -c '[.items[]|select(.reason=="OwnerRefInvalidNamespace")|
+        [.type,.involvedObject.kind,(.involvedObject.namespace // ""),.involvedObject.name,.source.component,.message]]'
+}
+gc_events_are() { [ "$(gc_events "$1")" = "$2" ]; }
+
+@test "gc: an owner reference to an object of another namespace is OwnerRefInvalidNamespace, the dependent is collected" {
+    ck_kubectl create namespace gc-nsa
+    ck_kubectl create namespace gc-nsb
+    ck_kubectl create configmap owner -n gc-nsa --from-literal=a=b
+    ck_kubectl create configmap dep -n gc-nsb --from-literal=a=b
+    uid=$(ck_kubectl get configmap owner -n gc-nsa -o jsonpath='{.metadata.uid}')
+    ck_kubectl patch configmap dep -n gc-nsb --type=merge -p \
+        "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"owner\",\"uid\":\"$uid\"}]}}"
+    # the owner does not exist where the dependent lives: the dependent goes
+    wait_for 20 cm_gone gc-nsb dep
+    want=$(jq -cn --arg u "$uid" '[["Warning","ConfigMap","gc-nsb","dep","garbage-collector-controller",
+        "ownerRef [v1/ConfigMap, namespace: gc-nsb, name: owner, uid: \($u)] does not exist in namespace \"gc-nsb\""]]')
+    wait_for 20 gc_events_are gc-nsb "$want"
+    # the owner itself is untouched, and reported once only
+    ck_kubectl get configmap owner -n gc-nsa
+    sleep 1
+    gc_events_are gc-nsb "$want"
+}
+
+@test "gc: a cluster-scoped dependent of a namespaced owner is reported in default and never collected" {
+    ck_kubectl create namespace gc-cs
+    ck_kubectl create configmap owner -n gc-cs --from-literal=a=b
+    uid=$(ck_kubectl get configmap owner -n gc-cs -o jsonpath='{.metadata.uid}')
+    ck_curl POST /api/v1/nodes "{\"metadata\":{\"name\":\"gc-node\",\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"owner\",\"uid\":\"$uid\"}]}}"
+    # the Event has no namespace to go to: upstream's recorder puts it in "default"
+    want=$(jq -cn --arg u "$uid" '[["Warning","Node","","gc-node","garbage-collector-controller",
+        "ownerRef [v1/ConfigMap, namespace: , name: owner, uid: \($u)] does not exist in namespace \"\""]]')
+    wait_for 20 gc_events_are default "$want"
+    # an impossible owner never makes the node garbage, even once the owner is deleted
+    ck_kubectl delete configmap owner -n gc-cs
+    # a node naming a namespaced kind that never existed is left alone too
+    ck_curl POST /api/v1/nodes '{"metadata":{"name":"gc-node2","ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"ghost","uid":"00000000-0000-0000-0000-0000000000aa"}]}}'
+    sleep 3
+    ck_kubectl get node gc-node
+    ck_kubectl get node gc-node2
+    ck_kubectl delete node gc-node gc-node2
+}
+
+@test "gc: a namespaced dependent of a cluster-scoped owner is valid: no event, kept while the owner lives" {
+    ck_kubectl create namespace gc-cso
+    ck_curl POST /api/v1/nodes '{"metadata":{"name":"gc-owner-node"}}'
+    uid=$(ck_kubectl get node gc-owner-node -o jsonpath='{.metadata.uid}')
+    ck_kubectl create configmap dep -n gc-cso --from-literal=a=b
+    ck_kubectl patch configmap dep -n gc-cso --type=merge -p \
+        "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"name\":\"gc-owner-node\",\"uid\":\"$uid\"}]}}"
+    sleep 2
+    ck_kubectl get configmap dep -n gc-cso
+    gc_events_are gc-cso '[]'
+    ck_kubectl delete node gc-owner-node
+    wait_for 20 cm_gone gc-cso dep
 }

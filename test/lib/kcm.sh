@@ -31,8 +31,8 @@ ck_kcm_stop() {
         kill -0 "$CK_KCM_PID" 2>/dev/null || break
         sleep 0.1
     done
-    kill -9 "$CK_KCM_PID" 2>/dev/null
-    wait "$CK_KCM_PID" 2>/dev/null
+    kill -9 "$CK_KCM_PID" 2>/dev/null || true
+    wait "$CK_KCM_PID" 2>/dev/null || true
     CK_KCM_PID=
     if grep -q "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$CK_KCM_LOG"; then
         echo "sanitizer report in kube-controller-manager log:" >&2
