@@ -15,8 +15,11 @@ static bool is_yaml_type(const char *ct)
                   !strncmp(ct, "text/yaml", 9) || !strncmp(ct, "application/apply-patch+yaml", 28));
 }
 
-int codec_decode_any(struct ck_http_req *req, cJSON **out, struct ck_error *err)
+/* codec_decode_any, also saying whether a JSON body repeated a key in some object (*dups:
+ * how many members a later one replaced; YAML and protobuf bodies count 0). */
+static int decode_body(struct ck_http_req *req, cJSON **out, size_t *dups, struct ck_error *err)
 {
+    *dups = 0;
     size_t len;
     const char *body = ck_http_body(req, &len);
     const char *ct = ck_http_header(req, "Content-Type");
@@ -28,15 +31,25 @@ int codec_decode_any(struct ck_http_req *req, cJSON **out, struct ck_error *err)
             return rc;
         return 0;
     }
-    *out = ck_json_parse(body, len, err);
+    struct ck_json_parse_opts opts = {.duplicate_keys = dups};
+    *out = ck_json_parse_with(body, len, &opts, err);
     return *out ? 0 : -22;
 }
 
+int codec_decode_any(struct ck_http_req *req, cJSON **out, struct ck_error *err)
+{
+    size_t dups;
+    return decode_body(req, out, &dups, err);
+}
+
 int codec_decode_object(struct ck_http_req *req, const struct resource *r, cJSON **out,
-                        struct ck_error *err)
+                        bool *dup_keys, struct ck_error *err)
 {
     cJSON *obj = NULL;
-    int rc = codec_decode_any(req, &obj, err);
+    size_t dups;
+    int rc = decode_body(req, &obj, &dups, err);
+    if (dup_keys)
+        *dup_keys = dups > 0;
     if (rc < 0)
         return rc;
     if (!cJSON_IsObject(obj)) {

@@ -12,9 +12,10 @@
 /* Decodes the request body as an object of resource r (JSON, or YAML when the content type
  * says so), and checks its apiVersion/kind against r, filling them in when absent, as
  * upstream's decoder defaults them. Returns 0 with *out owned by the caller, or a 400/415
- * error. */
+ * error. *dup_keys (when not NULL) tells whether the body repeated a key in some object, which
+ * the tree, holding only the last, no longer shows (fieldValidation reports it). */
 int codec_decode_object(struct ck_http_req *req, const struct resource *r, cJSON **out,
-                        struct ck_error *err);
+                        bool *dup_keys, struct ck_error *err);
 /* Decodes the body as any JSON/YAML value (patches, DeleteOptions). */
 int codec_decode_any(struct ck_http_req *req, cJSON **out, struct ck_error *err);
 /* True when the Accept header asks for a meta.k8s.io Table (`kubectl get`):

@@ -354,9 +354,12 @@ static int check_fields(struct ck_http_req *req, const struct resource *r, enum 
     return fv_report(req, d, &l, prefix, err);
 }
 
-/* fieldValidation of a create or update body (upstream's transformDecodeError words Strict). */
+/* fieldValidation of a create or update body (upstream's transformDecodeError words Strict);
+ * dup_keys: the body repeated a key somewhere (codec_decode_object says), so the messages must
+ * come from the raw body, not from obj. */
 static int check_body_fields(struct ck_http_req *req, const struct resource *r,
-                             const char *options_kind, cJSON *obj, struct ck_error *err)
+                             const char *options_kind, cJSON *obj, bool dup_keys,
+                             struct ck_error *err)
 {
     enum fv_directive d;
     int rc = fv_parse_directive(ck_http_query(req, "fieldValidation"), options_kind, &d, err);
@@ -364,7 +367,7 @@ static int check_body_fields(struct ck_http_req *req, const struct resource *r,
         return rc;
     CK_AUTOFREE char *prefix = ck_xasprintf(
         "%s in version \"%s\" cannot be handled as a %s: ", r->kind, r->version, r->kind);
-    return check_fields(req, r, d, obj, true, prefix, err);
+    return check_fields(req, r, d, obj, dup_keys, prefix, err);
 }
 
 /* ---- create ---- */
@@ -373,13 +376,14 @@ static int do_create(struct apiserver *s, struct ck_http_req *req, const struct 
                      const struct resource *r, struct ck_error *err)
 {
     cJSON *obj = NULL;
-    int rc = codec_decode_object(req, r, &obj, err);
+    bool dup_keys = false;
+    int rc = codec_decode_object(req, r, &obj, &dup_keys, err);
     if (rc < 0)
         return rc;
     bool dry = rest_dry_run(req, err, &rc);
     if (rc < 0)
         goto out;
-    if ((rc = check_body_fields(req, r, "CreateOptions", obj, err)) < 0)
+    if ((rc = check_body_fields(req, r, "CreateOptions", obj, dup_keys, err)) < 0)
         goto out;
     const char *ns = meta_namespace(obj);
     if (r->namespaced) {
@@ -659,8 +663,9 @@ static int do_write(struct apiserver *s, struct ck_http_req *req, const struct r
     cJSON *input = NULL;
     const char *ct = NULL;
     int rc;
+    bool dup_keys = false;
     if (kind == WRITE_UPDATE) {
-        rc = codec_decode_object(req, r, &input, err);
+        rc = codec_decode_object(req, r, &input, &dup_keys, err);
         if (rc < 0)
             return rc;
         const char *name = meta_name(input);
@@ -681,7 +686,7 @@ static int do_write(struct apiserver *s, struct ck_http_req *req, const struct r
             }
             meta_set_str(input, "namespace", ri->namespace_);
         }
-        if ((rc = check_body_fields(req, r, "UpdateOptions", input, err)) < 0)
+        if ((rc = check_body_fields(req, r, "UpdateOptions", input, dup_keys, err)) < 0)
             goto out;
     } else {
         ct = ck_http_header(req, "Content-Type");

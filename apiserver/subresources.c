@@ -263,7 +263,7 @@ int subresource_finalize(struct apiserver *s, struct ck_http_req *req,
         return ck_error_set(err, 405, CK_REASON_METHOD_NOT_ALLOWED,
                             "the server does not allow this method on the requested resource");
     cJSON *input = NULL;
-    int rc = codec_decode_object(req, r, &input, err);
+    int rc = codec_decode_object(req, r, &input, NULL, err);
     if (rc < 0)
         return rc;
     cJSON *out = NULL;

@@ -125,13 +125,13 @@ static void put_cache_event(struct watcher *w, const struct wc_event *e)
     if (e->type == WC_DELETED)
         now = false, before = matches(w, e->prev);
     if (now && !before)
-        put_object(w, "ADDED", e->cur->obj, e->cur->json);
+        put_object(w, "ADDED", e->cur->obj, wc_obj_json(e->cur));
     else if (now && before)
-        put_object(w, "MODIFIED", e->cur->obj, e->cur->json);
+        put_object(w, "MODIFIED", e->cur->obj, wc_obj_json(e->cur));
     else if (!now && before) {
         /* upstream sends the last matching state, stamped with this event's revision */
         if (e->type == WC_DELETED) {
-            put_object(w, "DELETED", e->cur->obj, e->cur->json);
+            put_object(w, "DELETED", e->cur->obj, wc_obj_json(e->cur));
         } else {
             cJSON *o = ck_json_dup(e->prev->obj);
             char rv[32];
@@ -153,7 +153,7 @@ static void produce(struct watcher *w)
         for (size_t k = 0; k < EVENTS_PER_READ && w->i_initial < w->n_initial; k++) {
             struct wc_obj *o = w->initial[w->i_initial++];
             if (matches(w, o))
-                put_object(w, "ADDED", o->obj, o->json);
+                put_object(w, "ADDED", o->obj, wc_obj_json(o));
         }
         return;
     }

@@ -31,6 +31,18 @@ void wc_obj_unref(struct wc_obj *o)
     free(o);
 }
 
+const char *wc_obj_json(struct wc_obj *o)
+{
+    char *s = atomic_load(&o->json);
+    if (s)
+        return s;
+    char *mine = ck_json_print(o->obj, 0), *none = NULL;
+    if (atomic_compare_exchange_strong(&o->json, &none, mine))
+        return mine;
+    free(mine); /* another reader printed it first */
+    return none;
+}
+
 static struct wc_obj *wc_obj_ref(struct wc_obj *o)
 {
     if (o)
@@ -56,7 +68,6 @@ static struct wc_obj *wc_obj_new(cJSON *obj, int64_t rv)
     snprintf(buf, sizeof(buf), "%lld", (long long)rv);
     ck_json_set_string(obj, "metadata.resourceVersion", buf);
     o->obj = obj;
-    o->json = ck_json_print(obj, 0);
     o->rv = rv;
     o->ns = ck_xstrdup(ck_json_get_string(obj, "metadata.namespace", ""));
     o->name = ck_xstrdup(ck_json_get_string(obj, "metadata.name", ""));

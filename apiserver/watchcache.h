@@ -30,7 +30,7 @@ struct etcd_watch;
 struct wc_obj {
     atomic_int refs;
     cJSON *obj;       /* with metadata.resourceVersion */
-    char *json;       /* obj printed compactly, ready for the wire */
+    _Atomic(char *) json; /* obj printed compactly, on first use: read it with wc_obj_json */
     int64_t rv;
     char *ns, *name;  /* "" ns for cluster-scoped objects */
 };
@@ -67,6 +67,9 @@ struct watchcache {
 };
 
 void wc_obj_unref(struct wc_obj *o);
+/* o's object printed compactly for the wire, printed by the first caller that needs it (most
+ * versions of an object never reach a watcher). Owned by o; thread-safe. */
+const char *wc_obj_json(struct wc_obj *o);
 void wc_event_unref(struct wc_event *e);
 
 /* The cache of r's storage, started (listed and watching) on first use. Returns 0 with a

@@ -318,7 +318,9 @@ int ck_httpd_start(const struct ck_httpd_config *cfg, struct ck_httpd **out, str
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed,
                                         NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 256 * 1024, NULL};
+    /* libmicrohttpd clears the part of this pool a request used before the next one (with
+     * 256 KiB that memset was 4% of the apiserver's CPU on creates): keep it small */
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_STACK_SIZE, 512 * 1024, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
     /* libmicrohttpd's default (FD_SETSIZE - 4) would leave watcher 1021 and later waiting in

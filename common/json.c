@@ -681,23 +681,46 @@ static void put_number(struct ck_buf *b, const cJSON *num)
 }
 
 /* Go's string encoding (encoding/json, Go 1.22 and later). */
+/* ASCII bytes put_string copies as they are: 1 always, 2 only without CK_JSON_NO_HTML_ESCAPE
+ * clear ('<', '>', '&'), 0 never (quote, backslash, control bytes). */
+static const unsigned char ascii_plain[128] = {
+    [' '] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 2, ['\''] = 1, ['('] = 1,
+    [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1, ['0'] = 1,
+    ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,
+    ['9'] = 1, [':'] = 1, [';'] = 1, ['<'] = 2, ['='] = 1, ['>'] = 2, ['?'] = 1, ['@'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['['] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['a'] = 1,
+    ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+    ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1,
+    ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1,
+    ['z'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1, [127] = 1,
+};
+
 static void put_string(struct ck_buf *b, const char *s, unsigned flags)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s), i = 0, start = 0;
+    unsigned char plain = flags & CK_JSON_NO_HTML_ESCAPE ? 2 : 1; /* the highest class kept */
     char esc[8];
+    ck_buf_grow(b, n + 2);
     ck_buf_putc(b, '"');
     while (i < n) {
         unsigned char c = p[i];
         const char *rep = NULL;
         size_t width = 1;
         if (c < 0x80) {
+            if (ascii_plain[c] && ascii_plain[c] <= plain) {
+                i++;
+                continue;
+            }
             static const char short_in[] = "\"\\\n\r\t\b\f", short_out[] = "\"\\nrtbf";
             const char *hit = c ? strchr(short_in, c) : NULL;
             if (hit) {
                 esc[0] = '\\', esc[1] = short_out[hit - short_in], esc[2] = '\0';
                 rep = esc;
-            } else if (c < 0x20 || (!(flags & CK_JSON_NO_HTML_ESCAPE) && strchr("<>&", c))) {
+            } else {
                 snprintf(esc, sizeof(esc), "\\u%04x", c);
                 rep = esc;
             }

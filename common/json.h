@@ -56,6 +56,8 @@ struct ck_json_parse_opts {
     int max_depth;       /* 0 or more than CK_JSON_MAX_DEPTH: CK_JSON_MAX_DEPTH */
     bool require_object; /* top-level value must be an object (a Kubernetes object body) */
     bool raw_message;    /* leave out upstream's "couldn't get version/kind; ..." prefix */
+    size_t *duplicate_keys; /* if set, receives how many members a later one of the same key
+                               replaced (0: the tree holds every member the input had) */
 };
 
 /* Parses exactly one JSON value of `len` bytes (no NUL needed) with Go's encoding/json rules;

@@ -24,6 +24,7 @@ struct parser {
     struct ck_error *err;
     int failed;
     struct ck_buf str; /* the string just read */
+    size_t duplicates; /* members dropped for a later one of the same key */
 };
 
 /* Records a syntax error at byte c (-1: end of input), worded as Go's scanner. */
@@ -89,6 +90,11 @@ static int peek_u4(const struct parser *p, size_t at)
     return v;
 }
 
+/* The bytes that end a plain run inside a string: quote, backslash, control bytes, non-ASCII. */
+static const unsigned char string_stop[256] = {
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
 /* Reads the string at the cursor (on its opening quote) into p->str, decoded. */
 static int parse_string(struct parser *p)
 {
@@ -97,12 +103,8 @@ static int parse_string(struct parser *p)
     p->pos++;
     for (;;) {
         size_t run = p->pos;
-        while (run < p->len) {
-            unsigned char c = p->s[run];
-            if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
-                break;
+        while (run < p->len && !string_stop[p->s[run]])
             run++;
-        }
         ck_buf_add(&p->str, p->s + p->pos, run - p->pos);
         p->pos = run;
         if (p->pos >= p->len) {
@@ -262,21 +264,24 @@ static cJSON *parse_literal(struct parser *p, const char *word, cJSON *(*make)(v
 
 static cJSON *parse_value(struct parser *p);
 
-/* Keeps the last of members sharing a key (Go's map decoding: later values overwrite). */
-static void drop_duplicate_keys(cJSON *obj, size_t n)
+/* Keeps the last of members sharing a key (Go's map decoding: later values overwrite).
+ * Returns how many it dropped. */
+static size_t drop_duplicate_keys(cJSON *obj, size_t n)
 {
+    size_t dropped = 0;
     if (n <= 8) {
         for (cJSON *a = obj->child; a;) {
             cJSON *next = a->next;
             for (cJSON *b = next; b; b = b->next) {
                 if (strcmp(a->string, b->string) == 0) {
                     cJSON_Delete(cJSON_DetachItemViaPointer(obj, a));
+                    dropped++;
                     break;
                 }
             }
             a = next;
         }
-        return;
+        return dropped;
     }
     struct ck_json_member *m = ck_xmalloc(n * sizeof(*m));
     size_t i = 0;
@@ -284,9 +289,12 @@ static void drop_duplicate_keys(cJSON *obj, size_t n)
         m[i] = (struct ck_json_member){c->string, i, c};
     qsort(m, i, sizeof(*m), ck_json_member_cmp);
     for (size_t k = 0; k + 1 < i; k++)
-        if (strcmp(m[k].key, m[k + 1].key) == 0)
+        if (strcmp(m[k].key, m[k + 1].key) == 0) {
             cJSON_Delete(cJSON_DetachItemViaPointer(obj, m[k].item));
+            dropped++;
+        }
     free(m);
+    return dropped;
 }
 
 static int enter(struct parser *p, int c)
@@ -348,7 +356,7 @@ static cJSON *parse_object(struct parser *p)
         goto fail;
     }
     if (n > 1)
-        drop_duplicate_keys(obj, n);
+        p->duplicates += drop_duplicate_keys(obj, n);
     p->depth--;
     return obj;
 fail:
@@ -462,6 +470,8 @@ cJSON *ck_json_parse_with(const char *s, size_t len, const struct ck_json_parse_
         }
     }
     ck_buf_free(&p.str);
+    if (opts && opts->duplicate_keys)
+        *opts->duplicate_keys = p.duplicates;
     if (v && opts && opts->require_object && !cJSON_IsObject(v)) {
         /* upstream first decodes into a struct holding apiVersion and kind */
         if (cJSON_IsNull(v))

@@ -124,7 +124,13 @@ static void free_kvs(struct etcd_kv *kvs, size_t n)
 void etcd_json_b64(struct ck_buf *b, bool comma, const char *name, const void *data, size_t len)
 {
     char *enc = ck_base64_encode(data ? data : "", data ? len : 0);
-    ck_buf_printf(b, "%s\"%s\":\"%s\"", comma ? "," : "", name, enc);
+    if (comma)
+        ck_buf_putc(b, ',');
+    ck_buf_putc(b, '"');
+    ck_buf_puts(b, name);
+    ck_buf_puts(b, "\":\"");
+    ck_buf_puts(b, enc); /* not through printf: a value is kilobytes */
+    ck_buf_putc(b, '"');
     free(enc);
 }
 

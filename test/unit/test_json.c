@@ -189,6 +189,26 @@ static void parse_limits_and_options(void **state)
     assert_non_null(j);
     cJSON_Delete(j);
 
+    /* duplicate keys are counted for the caller (fieldValidation reports them) */
+    static const struct {
+        const char *in;
+        size_t dups;
+    } dup_cases[] = {
+        {"{\"a\":1,\"b\":{\"c\":1,\"d\":2}}", 0},
+        {"{\"a\":1,\"a\":2}", 1},
+        {"{\"a\":{\"x\":1,\"x\":2,\"x\":3},\"b\":[{\"y\":1,\"y\":1}]}", 3},
+        {"{\"k1\":1,\"k2\":1,\"k3\":1,\"k4\":1,\"k5\":1,\"k6\":1,\"k7\":1,\"k8\":1,\"k9\":1,"
+         "\"k2\":2,\"k9\":2}", 2}, /* more than 8 members: the sorted path */
+    };
+    for (size_t i = 0; i < CK_ARRAY_SIZE(dup_cases); i++) {
+        size_t dups = 99;
+        struct ck_json_parse_opts count = {.duplicate_keys = &dups};
+        j = ck_json_parse_with(dup_cases[i].in, strlen(dup_cases[i].in), &count, &err);
+        assert_non_null(j);
+        assert_int_equal(dups, dup_cases[i].dups);
+        cJSON_Delete(j);
+    }
+
     /* numbers beyond float64 and NUL characters are refused */
     assert_null(ck_json_parse("[1e999]", 7, &err));
     assert_int_equal(err.code, 400);
