@@ -606,6 +606,11 @@ static int register_node(struct kl_kubelet *k, const struct kl_machine *m)
         out = upd;
     }
     ck_info("Node was previously registered node=\"%s\"", p.name);
+    /* condition events compare with what the Node says, as upstream's setters do */
+    if (k->node) {
+        cJSON_Delete(k->node->posted_conditions);
+        k->node->posted_conditions = ck_json_dup(ck_json_get(out, "status.conditions"));
+    }
     set_pod_cidr(k, out);
     cJSON_Delete(out);
     return 0;
@@ -673,8 +678,10 @@ static void renew_lease(struct kl_node *n)
     }
 }
 
-/* upstream's recordNodeStatusEvent for every condition whose status changed (or is new):
- * "Node node-1 status is now: NodeReady" */
+/* upstream's recordNodeStatusEvent for every condition whose status changed, and for a new
+ * pressure condition: "Node node-1 status is now: NodeReady". A new Ready condition records
+ * nothing (a fresh node's first NotReady, before its network is configured, is no news);
+ * `before` is what was posted last, or the existing Node's conditions after a restart. */
 static void node_condition_events(struct kl_kubelet *k, const cJSON *before, const cJSON *st)
 {
     static const char *const names[][3] = {
@@ -695,6 +702,8 @@ static void node_condition_events(struct kl_kubelet *k, const cJSON *before, con
                 old = c;
         }
         if (!now || (old && !strcmp(ck_json_get_string(old, "status", ""), ns)))
+            continue;
+        if (!old && !strcmp(names[i][0], "Ready"))
             continue;
         const char *reason = !strcmp(ns, "True") ? names[i][1] : names[i][2];
         CK_AUTOFREE char *msg =
@@ -811,6 +820,11 @@ static bool node_wait(struct kl_node *n, int64_t ns)
  * unused image at once, rather than the least recently used ones down to 80%) */
 #define IMAGE_GC_HIGH_PERCENT 85
 #define IMAGE_GC_PERIOD (5 * CK_MINUTE)
+/* right after start, while the Node has no pod CIDR yet (node-ipam assigns it a moment after
+ * registration), the Node is looked at this often so it turns Ready at once, for at most the
+ * grace period (upstream's fastStatusUpdateOnce: 100 ms, nodeReadyGracePeriod 2 min) */
+#define FAST_CIDR_POLL (100 * 1000 * 1000LL)
+#define FAST_CIDR_GRACE (2 * CK_MINUTE)
 
 static void image_gc(struct kl_kubelet *k)
 {
@@ -849,6 +863,25 @@ static void image_gc(struct kl_kubelet *k)
     kl_strv_free(keep);
 }
 
+static bool has_pod_cidr(struct kl_kubelet *k)
+{
+    pthread_mutex_lock(&k->lock);
+    bool has = k->pod_cidr[0] != '\0';
+    pthread_mutex_unlock(&k->lock);
+    return has;
+}
+
+/* GETs the Node and adopts its spec.podCIDR; true when the kubelet has a pod CIDR now */
+static bool fetch_pod_cidr(struct kl_kubelet *k)
+{
+    cJSON *node = NULL;
+    if (ck_client_get(k->client, &NODES, NULL, k->cfg->node_name, &node, NULL) == 0) {
+        set_pod_cidr(k, node);
+        cJSON_Delete(node);
+    }
+    return has_pod_cidr(k);
+}
+
 static void *node_thread(void *arg)
 {
     struct kl_node *n = arg;
@@ -859,8 +892,21 @@ static void *node_thread(void *arg)
     bool force = true;
     int64_t next_status = 0;
     int64_t next_gc = ck_mono_ns() + IMAGE_GC_PERIOD;
+    const int64_t fast_until = ck_mono_ns() + FAST_CIDR_GRACE;
+    bool fast = !has_pod_cidr(k);
     while (!ck_cancel_fired(k->stop)) {
         int64_t now = ck_mono_ns();
+        if (fast && now >= fast_until) {
+            ck_info("Node has no pod CIDR %lld s after start; checking it with the node status "
+                    "from now on node=\"%s\"",
+                    (long long)(FAST_CIDR_GRACE / CK_SECOND), k->cfg->node_name);
+            fast = false;
+        }
+        if (fast && n->last_status && (has_pod_cidr(k) || fetch_pod_cidr(k))) {
+            /* the network can be configured now: report Ready without waiting for the period */
+            fast = false;
+            force = true;
+        }
         if (now >= next_gc) {
             image_gc(k);
             next_gc = now + IMAGE_GC_PERIOD;
@@ -875,21 +921,16 @@ static void *node_thread(void *arg)
             force = n->last_status == NULL;
             next_status = now + k->cfg->node_status_update_frequency;
             /* no pod CIDR yet: look at the Node again (node-ipam may assign one) */
-            pthread_mutex_lock(&k->lock);
-            bool need_cidr = !k->pod_cidr[0];
-            pthread_mutex_unlock(&k->lock);
-            if (need_cidr) {
-                cJSON *node = NULL;
-                if (ck_client_get(k->client, &NODES, NULL, k->cfg->node_name, &node, NULL) == 0) {
-                    set_pod_cidr(k, node);
-                    cJSON_Delete(node);
-                }
-            }
+            if (!fast && !has_pod_cidr(k))
+                fetch_pod_cidr(k);
         }
         int64_t wait = next_status - ck_mono_ns();
         int64_t lw = n->last_lease_ns + lease_every - ck_mono_ns();
         if (lw < wait)
             wait = lw;
+        /* (not while the status cannot be posted: that retries at the normal period) */
+        if (fast && n->last_status && wait > FAST_CIDR_POLL)
+            wait = FAST_CIDR_POLL;
         if (wait < 10 * 1000 * 1000)
             wait = 10 * 1000 * 1000;
         if (node_wait(n, wait))

@@ -69,9 +69,10 @@ lab_config_load() {
 lab_node_ip() { echo "$LAB_SUBNET.$((10 + $1))"; }
 lab_node_ns() { echo "$LAB_PREFIX-node-$1"; }
 lab_node_veth() { echo "$LAB_PREFIX-n$1"; }
-lab_node_pod_cidr() { echo "$LAB_POD_NET.$1.0/24"; }
 # the kubelet's --cgroup-root: pods of node N live under it in every cgroup hierarchy
 lab_node_cgroup() { echo "/$LAB_PREFIX-node-$1"; }
+# the cluster CIDR node IPAM cuts the nodes' /24 pod CIDRs from (which node gets which is up to
+# it: see lab_pod_routes_up in net.sh)
 lab_cluster_cidr() { echo "$LAB_POD_NET.0.0/16"; }
 lab_ipt_comment() { echo "ckube-lab:$LAB_PREFIX"; }
 

@@ -210,41 +210,17 @@ lab_control_plane_up() {
     mapfile -t ports < <(lab_free_ports 2)
     lab_start_optional kube-scheduler "" "$LAB_BIN/kube-scheduler" \
         --kubeconfig="$LAB_DIR/kubeconfig" --secure-port="${ports[0]}" --v=2
-    # node IPAM: the controller keeps the podCIDRs of the Nodes the lab pre-creates (below)
-    # and gives any other Node the next free /24 of the cluster CIDR
+    # node IPAM: every Node the kubelets register gets the next free /24 of the cluster CIDR
     lab_start_optional kube-controller-manager "" "$LAB_BIN/kube-controller-manager" \
         --kubeconfig="$LAB_DIR/kubeconfig" --secure-port="${ports[1]}" \
         --allocate-node-cidrs=true --cluster-cidr="$(lab_cluster_cidr)" --node-cidr-mask-size=24 \
         --service-cluster-ip-range="$LAB_SERVICE_CIDR" --v=2
 }
 
-# Each Node object is created before its kubelet starts, with spec.podCIDR = the /24 the lab
-# routes to that node: the kubelet adopts an existing Node (as upstream's does on
-# AlreadyExists), and the node-ipam controller keeps a podCIDR that is already set, so the
-# routes made here and the CIDRs in the API always agree.
-lab_register_nodes() {
-    local n cidr code
-    for ((n = 1; n <= LAB_NODES; n++)); do
-        cidr=$(lab_node_pod_cidr "$n")
-        code=$(curl -sS -m 5 -o "$LAB_DIR/run/node-$n.json" -w '%{http_code}' \
-            -X POST -H 'Content-Type: application/json' \
-            "http://127.0.0.1:$LAB_API_PORT/api/v1/nodes" \
-            --data "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"node-$n\",\"labels\":{\"kubernetes.io/hostname\":\"node-$n\"}},\"spec\":{\"podCIDR\":\"$cidr\",\"podCIDRs\":[\"$cidr\"]}}") || code=000
-        case "$code" in
-        201 | 409) ;;
-        *)
-            lab_err "creating Node node-$n failed (HTTP $code): $(head -c 300 "$LAB_DIR/run/node-$n.json")"
-            return 1
-            ;;
-        esac
-    done
-}
-
 lab_nodes_up() {
     local n ns
-    if [ -x "$LAB_BIN/kubelet" ]; then
-        lab_register_nodes || return 1
-    fi
+    # no Node objects and no --pod-cidr: each kubelet registers its Node, node IPAM gives it
+    # its pod CIDR and the kubelet takes it from there (lab_pod_routes_up routes them)
     for ((n = 1; n <= LAB_NODES; n++)); do
         ns=$(lab_node_ns "$n")
         mkdir -p "$LAB_DIR/node-$n/kubelet"
@@ -252,7 +228,6 @@ lab_nodes_up() {
             --hostname-override="node-$n" \
             --kubeconfig="$LAB_DIR/node-$n/kubeconfig" \
             --root-dir="$LAB_DIR/node-$n/kubelet" \
-            --pod-cidr="$(lab_node_pod_cidr "$n")" \
             --node-ip="$(lab_node_ip "$n")" \
             --cgroup-root="$(lab_node_cgroup "$n")" \
             --registry-mirror="docker.io=http://$LAB_REGISTRY" \

@@ -5,7 +5,9 @@
 #
 # Runs its own lab with a unique prefix, subnet, pod net, service CIDR and directory, so it never
 # meets a developer's lab. Kubelet and kube-proxy are small fakes (they record their arguments
-# and network namespace, then sleep): this suite tests the lab, not the node daemons.
+# and network namespace, then sleep; the fake kubelet first registers its Node, as a kubelet
+# does, so the real kube-controller-manager's node IPAM gives it a pod CIDR): this suite tests
+# the lab, not the node daemons. Pods on the lab's real kubelets: kubelet.bats.
 
 ROOT=${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
 LAB=$ROOT/deploy/lab
@@ -35,6 +37,29 @@ mkdir -p "$d"
 printf '%s\n' "$@" >"$d/fake-args"
 readlink /proc/self/ns/net >"$d/fake-netns"
 echo $$ >>"$d/fake-starts"
+# the kubelet registers its Node (no podCIDR: node IPAM assigns it), unless told not to
+node="" kc=""
+for a in "$@"; do
+    case "$a" in
+    --hostname-override=*) node=${a#*=} ;;
+    --kubeconfig=*) kc=${a#*=} ;;
+    esac
+done
+case "$d" in
+*/kubelet)
+    if [ "$node" != "${CKUBE_FAKE_NO_REGISTER:-}" ]; then
+        server=$(sed -n 's/^ *server: *//p' "$kc")
+        for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+            code=$(curl -s -o /dev/null -w '%{http_code}' -m 3 -X POST \
+                -H 'Content-Type: application/json' "$server/api/v1/nodes" \
+                --data "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"$node\"}}")
+            case "$code" in 201 | 409) break ;; esac
+            sleep 0.5
+        done
+        echo "$code" >"$d/fake-register"
+    fi
+    ;;
+esac
 exec sleep 100000
 EOF
     chmod +x "$1"
@@ -61,6 +86,17 @@ setup_file() {
     local t0=$SECONDS
     lab_up >"$BATS_FILE_TMPDIR/up1.out" 2>&1
     echo "$? $((SECONDS - t0))" >"$BATS_FILE_TMPDIR/up1.rc"
+}
+
+# the pod CIDR node-N got from node IPAM
+node_cidr() {
+    kubectl --kubeconfig "$T_DIR/kubeconfig" get node "node-$1" -o 'jsonpath={.spec.podCIDR}'
+}
+
+# an address inside a /24 CIDR: cidr_addr 10.1.2.0/24 7 -> 10.1.2.7
+cidr_addr() {
+    local c=${1%/24}
+    echo "${c%.*}.$2"
 }
 
 teardown_file() {
@@ -128,10 +164,17 @@ assert_nothing_left() {
 }
 
 @test "lab: nodes route other nodes' pod CIDRs to them, services to the bridge, and forward" {
-    run ip -n "$T_PREFIX-node-1" -4 route show "$T_PODNET.2.0/24"
+    local c1 c2
+    c1=$(node_cidr 1)
+    c2=$(node_cidr 2)
+    [ -n "$c1" ] && [ -n "$c2" ]
+    run ip -n "$T_PREFIX-node-1" -4 route show "$c2"
     [[ "$output" == *"via $T_SUBNET.12 dev eth0"* ]]
-    run ip -n "$T_PREFIX-node-2" -4 route show "$T_PODNET.1.0/24"
+    run ip -n "$T_PREFIX-node-2" -4 route show "$c1"
     [[ "$output" == *"via $T_SUBNET.11 dev eth0"* ]]
+    # and no route for its own CIDR (its pods are on its own bridge)
+    run ip -n "$T_PREFIX-node-1" -4 route show "$c1"
+    [ -z "$output" ]
     run ip -n "$T_PREFIX-node-1" -4 route show "$T_SVC"
     [[ "$output" == *"via $T_SUBNET.1 dev eth0"* ]]
     run lab exec node-2 -- cat /proc/sys/net/ipv4/ip_forward
@@ -141,9 +184,9 @@ assert_nothing_left() {
 @test "lab: the root namespace routes pod and service addresses to the bridge only" {
     run ip -4 -o addr show dev "${T_PREFIX}0"
     [[ "$output" == *" inet $T_SUBNET.1/24 "* ]]
-    run ip -4 route get "$T_PODNET.1.7"
+    run ip -4 route get "$(cidr_addr "$(node_cidr 1)" 7)"
     [[ "$output" == *"via $T_SUBNET.11 dev ${T_PREFIX}0"* ]]
-    run ip -4 route get "$T_PODNET.2.7"
+    run ip -4 route get "$(cidr_addr "$(node_cidr 2)" 7)"
     [[ "$output" == *"via $T_SUBNET.12 dev ${T_PREFIX}0"* ]]
     # a pod CIDR no node has yet still stays on the bridge
     run ip -4 route get "$T_PODNET.77.7"
@@ -196,7 +239,7 @@ assert_nothing_left() {
     [ "$(echo "$output" | jq -c .config.Entrypoint)" = '["/agnhost"]' ]
 }
 
-@test "lab: kubelets run in their node namespace with the lab's flags, Nodes carry the pod CIDR" {
+@test "lab: kubelets run in their node namespace with the lab's flags and no --pod-cidr" {
     local n args
     for n in 1 2; do
         args="$T_DIR/node-$n/kubelet/fake-args"
@@ -204,19 +247,46 @@ assert_nothing_left() {
         grep -qx -- "--hostname-override=node-$n" "$args"
         grep -qx -- "--kubeconfig=$T_DIR/node-$n/kubeconfig" "$args"
         grep -qx -- "--root-dir=$T_DIR/node-$n/kubelet" "$args"
-        grep -qx -- "--pod-cidr=$T_PODNET.$n.0/24" "$args"
+        # the pod CIDR comes from the Node (node IPAM), not from the lab
+        run grep -e "--pod-cidr" "$args"
+        [ "$status" -ne 0 ]
         grep -qx -- "--node-ip=$T_SUBNET.1$n" "$args"
         grep -qx -- "--registry-mirror=docker.io=http://$T_SUBNET.1:5000" "$args"
         [ "$(cat "$T_DIR/node-$n/kubelet/fake-netns")" = \
             "net:[$(stat -L -c %i "/run/netns/$T_PREFIX-node-$n")]" ]
         [ "$(cat "$T_DIR/node-$n/proxy/fake-netns")" = \
             "net:[$(stat -L -c %i "/run/netns/$T_PREFIX-node-$n")]" ]
-        run kubectl --kubeconfig "$T_DIR/kubeconfig" get node "node-$n" \
-            -o 'jsonpath={.spec.podCIDR}'
-        [ "$status" -eq 0 ]
-        [ "$output" = "$T_PODNET.$n.0/24" ]
+        # the kubelet registered the Node itself: the lab created none
+        [ "$(cat "$T_DIR/node-$n/kubelet/fake-register")" = 201 ]
     done
     [ -s "$T_DIR/logs/node-1-kubelet.log" ]
+}
+
+@test "lab: node IPAM gives each registered Node a distinct /24 of the cluster CIDR" {
+    [ -x "$T_BIN/kube-controller-manager" ] || skip "kube-controller-manager not built"
+    local n cidr all=()
+    for n in 1 2; do
+        run kubectl --kubeconfig "$T_DIR/kubeconfig" get node "node-$n" \
+            -o 'jsonpath={.spec.podCIDR} {.spec.podCIDRs}'
+        [ "$status" -eq 0 ]
+        cidr=${output%% *}
+        [[ "$cidr" =~ ^${T_PODNET//./\\.}\.([0-9]+)\.0/24$ ]]
+        [ "${BASH_REMATCH[1]}" -le 255 ]
+        [ "$output" = "$cidr [\"$cidr\"]" ]
+        all+=("$cidr")
+        # the controller set it (the lab never writes a Node)
+        grep -q "Set node PodCIDR node=node-$n podCIDRs=$cidr" \
+            "$T_DIR/logs/kube-controller-manager.log"
+    done
+    [ "${all[0]}" != "${all[1]}" ]
+    # up reported them
+    grep -qF "pod CIDRs from node IPAM: node-1 ${all[0]}, node-2 ${all[1]}, routed" \
+        "$BATS_FILE_TMPDIR/up1.out"
+    # the root routes to them are in the state file, so down removes them even after a crash
+    grep -qF "route"$'\t'"${all[0]}"$'\t'"via"$'\t'"$T_SUBNET.11"$'\t' "$T_DIR/state"
+    grep -qF "route"$'\t'"${all[1]}"$'\t'"via"$'\t'"$T_SUBNET.12"$'\t' "$T_DIR/state"
+    # and recorded for status
+    [ "$(cat "$T_DIR/run/pod-cidrs")" = "1"$'\t'"${all[0]}"$'\n'"2"$'\t'"${all[1]}" ]
 }
 
 @test "lab restart: restarts one node's kubelet and nothing else" {
@@ -247,6 +317,11 @@ assert_nothing_left() {
     local c
     for c in etcd-m0 kube-apiserver apiserver-relay registry node-1-kubelet node-2-kube-proxy; do
         [[ "$output" == *"$c "*running* ]]
+    done
+    # the pod CIDRs the Nodes really have
+    local n
+    for n in 1 2; do
+        [[ "$output" == *"netns $T_PREFIX-node-$n "*"$T_SUBNET.1$n, pods $(node_cidr "$n")"* ]]
     done
     run lab exec node-9 -- true
     [ "$status" -eq 2 ]
@@ -299,6 +374,18 @@ assert_nothing_left() {
     run grep -l -e "ERROR: AddressSanitizer" -e "ERROR: LeakSanitizer" -e "runtime error:" \
         "$T_DIR"/logs/*.log "$T_DIR"/logs.prev/*.log
     [ "$status" -ne 0 ]
+}
+
+@test "lab up: a Node that never gets a pod CIDR fails up with a clear error, nothing left" {
+    [ -x "$T_BIN/kube-controller-manager" ] || skip "kube-controller-manager not built"
+    CKUBE_FAKE_NO_REGISTER=node-2 CKUBE_LAB_POD_CIDR_TIMEOUT=3 run lab_up
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"the Nodes did not all get a pod CIDR from kube-controller-manager's node IPAM (--cluster-cidr $T_PODNET.0.0/16) within 3 s"* ]]
+    [[ "$output" == *"node-2: no Node object (its kubelet did not register"* ]]
+    [[ "$output" != *"node-1: "* ]]
+    [[ "$output" == *"up failed after"* ]]
+    assert_nothing_left
 }
 
 @test "lab down: cleans up after up itself was killed half-way" {
