@@ -10,6 +10,7 @@
  * revision it replaced (the sync is retried without an event instead of failing with a
  * conflict). */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,6 +384,62 @@ static cJSON *ep_build_subsets(struct ep_ctrl *c, const cJSON *svc)
 }
 
 /* The labels an Endpoints object gets: the Service's, plus the headless marker. */
+/* Keeps the first n items of arr (an array member of subset named key); drops it when n is 0. */
+static void keep_first(cJSON *subset, const char *key, int n)
+{
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(subset, key);
+    if (n <= 0) {
+        cJSON_DeleteItemFromObjectCaseSensitive(subset, key);
+        return;
+    }
+    while (cJSON_GetArraySize(arr) > n)
+        cJSON_DeleteItemFromArray(arr, cJSON_GetArraySize(arr) - 1);
+}
+
+bool ep_truncate_subsets(cJSON *subsets, int max)
+{
+    int ready = 0, not_ready = 0;
+    const cJSON *s;
+    cJSON_ArrayForEach(s, subsets) {
+        ready += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(s, "addresses"));
+        not_ready += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(s, "notReadyAddresses"));
+    }
+    if (ready + not_ready <= max)
+        return false;
+    /* too many ready ones: share `max` among them and drop every not-ready one; otherwise
+     * keep every ready one and share what is left among the not-ready ones */
+    bool cut_ready = ready > max;
+    const char *kind = cut_ready ? "addresses" : "notReadyAddresses";
+    int budget = cut_ready ? max : max - ready, total = cut_ready ? ready : not_ready;
+    int left = budget;
+    cJSON *sub;
+    cJSON_ArrayForEach(sub, subsets) {
+        int have = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sub, kind));
+        int share = (int)ceil((double)have / (double)total * (double)budget);
+        if (share > left)
+            share = left;
+        keep_first(sub, kind, share);
+        if (cut_ready)
+            cJSON_DeleteItemFromObjectCaseSensitive(sub, "notReadyAddresses");
+        left -= have < share ? have : share;
+    }
+    return true;
+}
+
+/* upstream's capacityAnnotationSetCorrectly on the stored Endpoints: within capacity and
+ * without the over-capacity annotation. */
+static bool capacity_annotation_right(const cJSON *cur)
+{
+    int n = 0;
+    const cJSON *s;
+    cJSON_ArrayForEach(s, ck_json_get(cur, "subsets")) {
+        n += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(s, "addresses"));
+        n += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(s, "notReadyAddresses"));
+    }
+    return n <= EP_MAX_CAPACITY &&
+           !ck_json_getv(cur, "metadata", "annotations", EP_OVER_CAPACITY_ANNOTATION, NULL);
+}
+
 static cJSON *ep_labels(const cJSON *svc)
 {
     cJSON *l = ck_json_dup(ck_json_get(svc, "metadata.labels"));
@@ -439,7 +496,8 @@ static int ep_sync(void *ctx, const char *key)
     cJSON *subsets = ep_build_subsets(c, svc->json);
     cJSON *labels = ep_labels(svc->json);
     if (cur && same(subsets, ck_json_get(cur->json, "subsets")) &&
-        same(labels, ck_json_get(cur->json, "metadata.labels"))) {
+        same(labels, ck_json_get(cur->json, "metadata.labels")) &&
+        capacity_annotation_right(cur->json)) {
         cJSON_Delete(subsets);
         cJSON_Delete(labels);
         goto out;
@@ -466,6 +524,9 @@ static int ep_sync(void *ctx, const char *key)
     ck_time_now_string(now);
     cJSON_DeleteItemFromObjectCaseSensitive(ann, EP_TRIGGER_ANNOTATION);
     cJSON_AddStringToObject(ann, EP_TRIGGER_ANNOTATION, now);
+    cJSON_DeleteItemFromObjectCaseSensitive(ann, EP_OVER_CAPACITY_ANNOTATION);
+    if (ep_truncate_subsets(subsets, EP_MAX_CAPACITY))
+        cJSON_AddStringToObject(ann, EP_OVER_CAPACITY_ANNOTATION, "truncated");
     cJSON_AddItemToObject(obj, "subsets", subsets);
     cJSON *written = NULL;
     if (cur)

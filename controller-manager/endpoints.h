@@ -37,6 +37,14 @@ bool ep_pod_hostname(const cJSON *pod, const cJSON *svc, const char **hostname);
  * the namespace is being terminated: upstream drops such keys without an event). */
 bool ep_namespace_terminating(const struct ck_error *err);
 
+/* At most this many addresses (ready and not ready) go into one Endpoints object. */
+#define EP_MAX_CAPACITY 1000
+#define EP_OVER_CAPACITY_ANNOTATION "endpoints.kubernetes.io/over-capacity"
+/* upstream's truncateEndpoints: when subsets (an Endpoints' subsets array) hold more than
+ * `max` addresses, keeps `max`, ready addresses first, each subset keeping its share of the
+ * truncated kind rounded up (the last ones get what is left); returns whether it truncated. */
+bool ep_truncate_subsets(cJSON *subsets, int max);
+
 int endpoints_start(struct ck_controller_context *cc, struct ck_error *err);
 int endpointslice_start(struct ck_controller_context *cc, struct ck_error *err);
 
