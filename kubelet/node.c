@@ -1,6 +1,7 @@
 /* node.c - the Node: machine info, registration, status and Lease (see node.h, kubelet.h). */
 #include "kubelet/node.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -58,6 +59,38 @@ static int64_t file_int(const char *path)
     if (!buf[0] || !strcmp(buf, "max"))
         return -1;
     return strtoll(buf, NULL, 10);
+}
+
+/* Entries of dir named prefix + something (+ only digits when digits_only). */
+static int64_t count_entries(const char *dir, const char *prefix, bool digits_only)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int64_t n = 0;
+    size_t plen = strlen(prefix);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *rest = e->d_name + plen;
+        if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, plen) || !*rest)
+            continue;
+        if (digits_only && strspn(rest, "0123456789") != strlen(rest))
+            continue;
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+int64_t kl_count_nvidia_gpus(const char *root)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/proc/driver/nvidia/gpus", root);
+    int64_t n = count_entries(path, "", false);
+    if (n > 0)
+        return n;
+    snprintf(path, sizeof(path), "%s/dev", root);
+    return count_entries(path, "nvidia", true); /* nvidia0.., not nvidiactl or nvidia-uvm */
 }
 
 int kl_machine_read(struct kl_machine *m, const char *root_dir, const struct kl_cgroups *cg)
@@ -130,6 +163,7 @@ int kl_machine_read(struct kl_machine *m, const char *root_dir, const struct kl_
         if (end != slash + 1 && total >= 0)
             m->pid_running = total;
     }
+    m->nvidia_gpus = kl_count_nvidia_gpus("/");
     int64_t n2 = file_int("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages");
     int64_t n1 = file_int("/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages");
     m->hugepages_2m = n2 > 0 ? n2 * 2 * 1024 * 1024 : 0;
@@ -303,6 +337,8 @@ static void add_resources(cJSON *o, const struct kl_machine *m, const struct kl_
             mem = 0;
     }
     cJSON_AddItemToObject(o, "memory", qty(mem, CK_QUANTITY_BINARY_SI));
+    if (m->nvidia_gpus > 0) /* what NVIDIA's device plugin advertises, all allocatable */
+        cJSON_AddItemToObject(o, "nvidia.com/gpu", qty(m->nvidia_gpus, CK_QUANTITY_DECIMAL_SI));
     cJSON_AddItemToObject(o, "pods", qty(p->max_pods, CK_QUANTITY_DECIMAL_SI));
 }
 

@@ -46,6 +46,7 @@ struct kl_machine {
     int64_t inodes, inodes_free; /* of the filesystem holding the root dir; -1 unknown */
     int64_t pid_max;             /* min(kernel.pid_max, kernel.threads-max); -1 unknown */
     int64_t pid_running;         /* processes on the machine; -1 unknown */
+    int64_t nvidia_gpus;         /* NVIDIA GPUs the driver sees (nvidia.com/gpu); 0: none */
     char machine_id[64], system_uuid[64], boot_id[64];
     char kernel[128], os_image[256], arch[16];
 };
@@ -54,6 +55,9 @@ struct kl_machine {
  * /sys/kernel/mm/hugepages, /etc/machine-id, /etc/os-release, uname; a memory or CPU limit on
  * the node's cgroup (cg, may be NULL) lowers the capacity. */
 int kl_machine_read(struct kl_machine *m, const char *root_dir, const struct kl_cgroups *cg);
+/* The NVIDIA GPUs of the machine whose filesystem is at root ("/" here): one directory per GPU
+ * under proc/driver/nvidia/gpus (the driver's own list), else the /dev/nvidia<N> devices. */
+int64_t kl_count_nvidia_gpus(const char *root);
 
 struct kl_node_params {
     const char *name;     /* node name */

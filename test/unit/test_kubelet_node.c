@@ -8,7 +8,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "kubelet/node.h"
@@ -363,10 +367,69 @@ static void machine_is_read(void **state)
     assert_true(m.pid_running > 0 && m.pid_running < m.pid_max);
 }
 
+/* Creates root/<rel> (a directory when rel ends in '/', an empty file otherwise). */
+static void make_path(const char *root, const char *rel)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    for (char *q = path + strlen(root) + 1; *q; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        mkdir(path, 0755);
+        *q = '/';
+    }
+    if (path[strlen(path) - 1] != '/') {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fclose(f);
+    }
+}
+
+static void nvidia_gpus_are_counted_and_advertised(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/ckube-test-gpus.XXXXXX";
+    assert_non_null(mkdtemp(root));
+    /* no driver, no devices: none */
+    assert_int_equal(kl_count_nvidia_gpus(root), 0);
+    /* device nodes only: nvidia<N>, not the control or uvm devices */
+    make_path(root, "dev/nvidia0");
+    make_path(root, "dev/nvidia1");
+    make_path(root, "dev/nvidiactl");
+    make_path(root, "dev/nvidia-uvm");
+    make_path(root, "dev/nvidia-caps/");
+    assert_int_equal(kl_count_nvidia_gpus(root), 2);
+    /* the driver's list wins when present */
+    make_path(root, "proc/driver/nvidia/gpus/0000:01:00.0/");
+    make_path(root, "proc/driver/nvidia/gpus/0000:02:00.0/");
+    make_path(root, "proc/driver/nvidia/gpus/0000:03:00.0/");
+    assert_int_equal(kl_count_nvidia_gpus(root), 3);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+    assert_int_equal(system(cmd), 0);
+
+    /* capacity and allocatable carry nvidia.com/gpu only when there are GPUs */
+    struct kl_machine m = machine();
+    struct kl_node_params p = params();
+    cJSON *st = kl_node_status(&m, &p, NULL, &NOW);
+    assert_null(ck_json_getv(st, "capacity", "nvidia.com/gpu", NULL));
+    assert_null(ck_json_getv(st, "allocatable", "nvidia.com/gpu", NULL));
+    cJSON_Delete(st);
+    m.nvidia_gpus = 3;
+    st = kl_node_status(&m, &p, NULL, &NOW);
+    assert_string_equal(cJSON_GetStringValue(ck_json_getv(st, "capacity", "nvidia.com/gpu", NULL)),
+                        "3");
+    assert_string_equal(
+        cJSON_GetStringValue(ck_json_getv(st, "allocatable", "nvidia.com/gpu", NULL)), "3");
+    cJSON_Delete(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(registration_node_has_labels_and_cidr),
+        cmocka_unit_test(nvidia_gpus_are_counted_and_advertised),
         cmocka_unit_test(adopting_an_existing_node),
         cmocka_unit_test(status_capacity_conditions_and_info),
         cmocka_unit_test(lease_object),
