@@ -5,6 +5,7 @@
  * the object as stored or an upstream-shaped Status.
  */
 #include "rest.h"
+#include "reviews.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -1204,6 +1205,8 @@ void rest_handle(struct apiserver *s, struct ck_http_req *req, const struct requ
         rc = do_get(s, req, ri, r, &err);
     } else if (!strcmp(verb, "list")) {
         rc = do_list(s, req, ri, r, &err);
+    } else if (!strcmp(verb, "create") && !r->storage) {
+        reviews_create(req, ri, r); /* answered, never stored */
     } else if (!strcmp(verb, "create")) {
         rc = do_create(s, req, ri, r, &err);
     } else if (!strcmp(verb, "update")) {
