@@ -616,8 +616,13 @@ static void *worker(void *arg)
         struct kl_pod *p = ck_strmap_get(&ps->map, uid);
         pthread_mutex_unlock(&ps->lock);
         int64_t next = -1;
+        int64_t t0 = ck_mono_ns(), c0 = kl_thread_cpu_ms();
         if (p && !ck_cancel_fired(ps->k->stop))
             next = sync_pod(ps, p);
+        int64_t took = (ck_mono_ns() - t0) / 1000000;
+        if (p && took >= 50)
+            ck_vinfo(4, "SyncPod pod=\"%s/%s\" took %lld ms (cpu %lld ms)", p->ns, p->name,
+                     (long long)took, (long long)(kl_thread_cpu_ms() - c0));
         if (next == -2) {
             pthread_mutex_lock(&ps->lock);
             /* a pod deleted from the API goes; an informer event may have revived it */

@@ -114,6 +114,8 @@ const char *kl_ctr_annotation(const struct kl_container *c, const char *key);
 const cJSON *kl_slot_spec(const cJSON *pod, const struct kl_slot *s);
 
 /* podsync.c: the runtime side of a sync, on the pod's worker */
+/* CPU time the calling thread used so far, in ms (for the --v=4 step timings). */
+int64_t kl_thread_cpu_ms(void);
 void kl_refresh_runs(struct kl_kubelet *k, struct kl_pod *p, const cJSON *pod);
 /* Stops the containers (preStop, grace period, SIGKILL), the sandbox, and releases the network
  * (upstream's KillPod). */

@@ -23,12 +23,11 @@
 #include "encoding.h"
 #include "json.h"
 #include "kubelet/runtime/sandbox.h"
+#include "kubelet/runtime/zygote.h"
 #include "log.h"
 #include "mem.h"
 #include "timeutil.h"
 
-#define KL_SHIM_ENV "_CKUBE_KL_SHIM"
-#define KL_SHIM_ARGV0 "ckube-kl-shim"
 #define KL_STATE_MAX (1u << 20)
 #define KL_RUNC_TIMEOUT_MS 60000
 #define KL_TERMINATION_MSG_MAX 4096
@@ -482,6 +481,15 @@ int kl_runtime_init(const char *root, const char *cgroup_root, struct kl_runtime
             rt->cap_last_cap = v;
     }
     free(text);
+    /* shims start by fork from the zygote; CKUBE_KL_SHIM_EXEC=1 (or a zygote that cannot
+     * start) keeps the exec of this binary per shim */
+    const char *ex = getenv("CKUBE_KL_SHIM_EXEC");
+    if (!(ex && strcmp(ex, "1") == 0)) {
+        rc = kl_zygote_start(&rt->zygote);
+        if (rc < 0)
+            ck_warn("Cannot start the container shim launcher, starting shims by exec err=\"%s\"",
+                    strerror(-rc));
+    }
     *out = rt;
     return 0;
 }
@@ -490,6 +498,7 @@ void kl_runtime_free(struct kl_runtime *rt)
 {
     if (!rt)
         return;
+    kl_zygote_free(rt->zygote);
     kl_cgroups_free(rt->cg);
     free(rt->root);
     free(rt->runc_root);
@@ -505,6 +514,7 @@ void kl_runtime_free(struct kl_runtime *rt)
 
 struct shim {
     const char *dir, *id, *runc, *runc_root, *log_path, *oom_file;
+    bool run; /* `runc run --detach` (created and started at once) instead of `runc create` */
     int log_fd;
     struct kl_crilog_stream streams[2];
 };
@@ -571,7 +581,7 @@ struct shim_run {
     struct shim s;
     int sfd;              /* signalfd: SIGCHLD, SIGUSR1, SIGTERM */
     struct pollfd pfd[3]; /* signalfd, stdout pipe, stderr pipe */
-    pid_t runc_pid;       /* `runc create` */
+    pid_t runc_pid;       /* `runc create` or `runc run --detach` */
     int init_pid;         /* the container's init, once created */
     int init_status;
     bool created, exited;
@@ -581,8 +591,8 @@ struct shim_run {
         int pid, status;
     } early[64]; /* children reaped before the init pid was known */
     size_t n_early;
-    struct ck_buf capture; /* runc's own output while creating */
-    struct ck_buf lines;   /* CRI lines to write */
+    struct ck_buf capture[2]; /* runc's own stdout, stderr until it returned */
+    struct ck_buf lines;      /* CRI lines to write */
     char runc_log[4096], pid_file[4096];
 };
 
@@ -594,7 +604,7 @@ static void shim_init_exited(struct shim_run *r, int status)
     r->drain_deadline = mono_ms() + SHIM_DRAIN_MS;
 }
 
-/* Forks `runc create` with the container's stdio on two pipes. */
+/* Forks `runc create` (or `runc run --detach`) with the container's stdio on two pipes. */
 static int shim_start_create(struct shim_run *r)
 {
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -615,9 +625,25 @@ static int shim_start_create(struct shim_run *r)
         return -errno;
     snprintf(r->runc_log, sizeof(r->runc_log), "%s/runc.log", r->s.dir);
     snprintf(r->pid_file, sizeof(r->pid_file), "%s/init.pid", r->s.dir);
-    const char *argv[] = {r->s.runc,      "--root",    r->s.runc_root, "--log",    r->runc_log,
-                          "--log-format", "json",      "create",       "--bundle", r->s.dir,
-                          "--pid-file",   r->pid_file, r->s.id,        NULL};
+    /* `run --detach` is create + start in one runc: the container runs when it returns */
+    const char *argv[16];
+    size_t na = 0;
+    argv[na++] = r->s.runc;
+    argv[na++] = "--root";
+    argv[na++] = r->s.runc_root;
+    argv[na++] = "--log";
+    argv[na++] = r->runc_log;
+    argv[na++] = "--log-format";
+    argv[na++] = "json";
+    argv[na++] = r->s.run ? "run" : "create";
+    if (r->s.run)
+        argv[na++] = "--detach";
+    argv[na++] = "--bundle";
+    argv[na++] = r->s.dir;
+    argv[na++] = "--pid-file";
+    argv[na++] = r->pid_file;
+    argv[na++] = r->s.id;
+    argv[na] = NULL;
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     r->runc_pid = fork();
     if (r->runc_pid < 0)
@@ -638,8 +664,11 @@ static int shim_start_create(struct shim_run *r)
     fcntl(out[0], F_SETFL, O_NONBLOCK);
     fcntl(errp[0], F_SETFL, O_NONBLOCK);
     r->pfd[0] = (struct pollfd){r->sfd, POLLIN, 0};
-    r->pfd[1] = (struct pollfd){out[0], POLLIN, 0};
-    r->pfd[2] = (struct pollfd){errp[0], POLLIN, 0};
+    /* with `run` the container may write before runc returns: its output stays in the pipes
+     * (not read) until runc is done, so none of it is taken for runc's */
+    short ev = r->s.run ? 0 : POLLIN;
+    r->pfd[1] = (struct pollfd){out[0], ev, 0};
+    r->pfd[2] = (struct pollfd){errp[0], ev, 0};
     return 0;
 }
 
@@ -682,8 +711,8 @@ static void shim_read_stream(struct shim_run *r, int i)
         if (r->created)
             kl_crilog_flush(&r->s.streams[i], names[i], &now, KL_CRILOG_MAX_LINE, &r->lines);
     } else if (!r->created) { /* runc's own output while it creates the container */
-        if (r->capture.len < 65536)
-            ck_buf_add(&r->capture, buf, (size_t)n);
+        if (r->capture[i].len < 65536)
+            ck_buf_add(&r->capture[i], buf, (size_t)n);
     } else {
         kl_crilog_feed(&r->s.streams[i], names[i], buf, (size_t)n, &now, KL_CRILOG_MAX_LINE,
                        &r->lines);
@@ -695,6 +724,14 @@ static void shim_read_stream(struct shim_run *r, int i)
 static int shim_created(struct shim_run *r, int create_status)
 {
     bool ok = WIFEXITED(create_status) && WEXITSTATUS(create_status) == 0;
+    if (!ok && r->s.run) /* what runc said is still in the pipes */
+        for (int i = 0; i < 2; i++) {
+            char buf[4096];
+            ssize_t n;
+            while (r->pfd[1 + i].fd >= 0 && r->capture[i].len < 65536 &&
+                   (n = read(r->pfd[1 + i].fd, buf, sizeof(buf))) > 0)
+                ck_buf_add(&r->capture[i], buf, (size_t)n);
+        }
     char *pidtxt = NULL;
     if (ok && kl_read_file(r->pid_file, 64, &pidtxt, NULL) == 0)
         r->init_pid = atoi(pidtxt);
@@ -703,15 +740,17 @@ static int shim_created(struct shim_run *r, int create_status)
         char *logtext = NULL;
         (void)kl_read_file(r->runc_log, KL_STATE_MAX, &logtext, NULL);
         char msg[512];
-        runc_error_message(logtext && *logtext ? logtext : ck_buf_str(&r->capture), msg,
+        runc_error_message(logtext && *logtext ? logtext : ck_buf_str(&r->capture[1]), msg,
                            sizeof(msg));
         free(logtext);
         shim_report(SHIM_STATUS_FD, "ERR %s", msg[0] ? msg : "runc create failed");
         return -1;
     }
     r->created = true;
-    ck_buf_free(&r->capture);
     shim_open_log(&r->s);
+    r->pfd[1].events = r->pfd[2].events = POLLIN; /* the container's output from here on */
+    ck_buf_free(&r->capture[0]);
+    ck_buf_free(&r->capture[1]);
     shim_report(SHIM_STATUS_FD, "OK %d", r->init_pid);
     close(SHIM_STATUS_FD);
     for (size_t i = 0; i < r->n_early; i++)
@@ -745,7 +784,7 @@ static int shim_write_exit(struct shim_run *r)
     return rc;
 }
 
-static int shim_main(const char *dir)
+int kl_shim_main(const char *dir)
 {
     struct shim_run r = {.s = {.dir = dir, .log_fd = -1}, .sfd = -1, .init_pid = -1};
     CK_AUTOFREE char *cfg_path = ck_xasprintf("%s/shim.json", dir);
@@ -759,11 +798,13 @@ static int shim_main(const char *dir)
     r.s.runc_root = ck_json_get_string(cfg, "runcRoot", "");
     r.s.log_path = ck_json_get_string(cfg, "logPath", "");
     r.s.oom_file = ck_json_get_string(cfg, "oomFile", "");
+    r.s.run = ck_json_get_bool(cfg, "run", false);
     CK_AUTOFREE char *pidf = ck_xasprintf("%s/shim.pid", dir);
     char pidtxt[32];
     snprintf(pidtxt, sizeof(pidtxt), "%d\n", (int)getpid());
     (void)kl_write_file_atomic(pidf, pidtxt, strlen(pidtxt), 0600);
-    ck_buf_init(&r.capture);
+    ck_buf_init(&r.capture[0]);
+    ck_buf_init(&r.capture[1]);
     ck_buf_init(&r.lines);
     int rc = shim_start_create(&r);
     if (rc < 0) {
@@ -790,7 +831,7 @@ static int shim_main(const char *dir)
         if (r.pfd[0].revents)
             shim_signals(&r, &create_done, &create_status);
         for (int i = 0; i < 2; i++)
-            if (r.pfd[1 + i].fd >= 0 && r.pfd[1 + i].revents)
+            if (r.pfd[1 + i].fd >= 0 && r.pfd[1 + i].revents && r.pfd[1 + i].events)
                 shim_read_stream(&r, i);
         if (create_done && !r.created) {
             create_done = false;
@@ -811,7 +852,8 @@ static int shim_main(const char *dir)
     for (int i = 0; i < 2; i++)
         kl_crilog_stream_free(&r.s.streams[i]);
     ck_buf_free(&r.lines);
-    ck_buf_free(&r.capture);
+    ck_buf_free(&r.capture[0]);
+    ck_buf_free(&r.capture[1]);
     if (r.s.log_fd >= 0)
         close(r.s.log_fd);
     cJSON_Delete(cfg);
@@ -819,20 +861,30 @@ static int shim_main(const char *dir)
 }
 
 /* Shim mode: the kubelet re-executes its own binary as "ckube-kl-shim <dir>" with
- * _CKUBE_KL_SHIM=1; this runs before main (glibc passes argc/argv to constructors). */
+ * _CKUBE_KL_SHIM=1 (or, once per runtime, as the zygote with _CKUBE_KL_SHIM=zygote: see
+ * zygote.h); this runs before main (glibc passes argc/argv to constructors). */
 __attribute__((constructor)) static void kl_shim_ctor(int argc, char **argv, char **envp)
 {
     (void)envp;
     const char *m = getenv(KL_SHIM_ENV);
-    if (!m || strcmp(m, "1") != 0 || argc != 2 || !argv || strcmp(argv[0], KL_SHIM_ARGV0) != 0)
+    if (!m || argc != 2 || !argv || strcmp(argv[0], KL_SHIM_ARGV0) != 0)
+        return;
+    if (strcmp(m, "zygote") == 0) {
+        unsetenv(KL_SHIM_ENV);
+        _exit(kl_zygote_main(argv[1], strlen(argv[1])));
+    }
+    if (strcmp(m, "1") != 0)
         return;
     unsetenv(KL_SHIM_ENV);
-    _exit(shim_main(argv[1]));
+    _exit(kl_shim_main(argv[1]));
 }
 
-/* Starts a shim for the container in dir (detached: double fork, setsid) and waits for its
- * report. On success *init_pid is the container's init; else err holds runc's message. */
-static int spawn_shim(const char *dir, int *init_pid, struct ck_error *err)
+static int shim_wait_report(int fd, const char *shim_log, int *init_pid, struct ck_error *err);
+
+/* Starts a shim for the container in dir (detached: double fork, setsid) -- through the
+ * zygote when there is one, else by re-executing this binary -- and waits for its report. On
+ * success *init_pid is the container's init; else err holds runc's message. */
+static int spawn_shim(struct kl_runtime *rt, const char *dir, int *init_pid, struct ck_error *err)
 {
     int st[2];
     if (pipe2(st, O_CLOEXEC) < 0)
@@ -860,6 +912,17 @@ static int spawn_shim(const char *dir, int *init_pid, struct ck_error *err)
             close(hi_null);
         ck_error_set(err, 500, CK_REASON_INTERNAL, "cannot set up the shim's files");
         return e;
+    }
+    if (rt->zygote) {
+        int zrc = kl_zygote_spawn(rt->zygote, dir, hi_st, hi_log, hi_null);
+        if (zrc == 0) {
+            close(hi_st);
+            close(hi_log);
+            close(hi_null);
+            return shim_wait_report(st[0], shim_log, init_pid, err);
+        }
+        if (zrc == -EPIPE)
+            ck_warn("The container shim launcher is gone, starting shims by exec");
     }
     char *const argv[] = {(char *)KL_SHIM_ARGV0, (char *)dir, NULL};
     /* the environment: ours plus the shim marker */
@@ -908,7 +971,12 @@ static int spawn_shim(const char *dir, int *init_pid, struct ck_error *err)
     int ws;
     while (waitpid(a, &ws, 0) < 0 && errno == EINTR) {
     }
-    /* the shim answers "OK <pid>" or "ERR <message>" and closes the pipe */
+    return shim_wait_report(st[0], shim_log, init_pid, err);
+}
+
+/* Reads the shim's answer on fd (closed here): "OK <pid>" or "ERR <message>". */
+static int shim_wait_report(int fd, const char *shim_log, int *init_pid, struct ck_error *err)
+{
     char line[1100];
     size_t len = 0;
     int64_t deadline = mono_ms() + KL_RUNC_TIMEOUT_MS;
@@ -916,13 +984,13 @@ static int spawn_shim(const char *dir, int *init_pid, struct ck_error *err)
         int64_t left = deadline - mono_ms();
         if (left <= 0)
             break;
-        struct pollfd p = {st[0], POLLIN, 0};
+        struct pollfd p = {fd, POLLIN, 0};
         int r = poll(&p, 1, (int)left);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             break;
-        ssize_t n = read(st[0], line + len, sizeof(line) - 1 - len);
+        ssize_t n = read(fd, line + len, sizeof(line) - 1 - len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -931,7 +999,7 @@ static int spawn_shim(const char *dir, int *init_pid, struct ck_error *err)
         if (memchr(line, '\n', len))
             break;
     }
-    close(st[0]);
+    close(fd);
     line[len] = '\0';
     char *nl = strchr(line, '\n');
     if (nl)
@@ -1211,7 +1279,7 @@ static struct kl_container *container_new(const struct kl_sandbox *sb,
 }
 
 /* What the shim needs to know, in <dir>/shim.json. */
-static int write_shim_config(struct kl_runtime *rt, const struct kl_container *c,
+static int write_shim_config(struct kl_runtime *rt, const struct kl_container *c, bool run,
                              struct ck_error *err)
 {
     CK_AUTOFREE char *oom = kl_cgroup_oom_file(rt->cg, c->cgroup_path);
@@ -1221,6 +1289,7 @@ static int write_shim_config(struct kl_runtime *rt, const struct kl_container *c
     cJSON_AddStringToObject(sj, "runcRoot", rt->runc_root);
     cJSON_AddStringToObject(sj, "logPath", c->log_path);
     cJSON_AddStringToObject(sj, "oomFile", oom ? oom : "");
+    cJSON_AddBoolToObject(sj, "run", run);
     CK_AUTOFREE char *sp = ck_xasprintf("%s/shim.json", c->dir);
     int rc = kl_write_json_file(sp, sj);
     cJSON_Delete(sj);
@@ -1229,10 +1298,22 @@ static int write_shim_config(struct kl_runtime *rt, const struct kl_container *c
     return rc;
 }
 
-int kl_container_create(struct kl_runtime *rt, const struct kl_sandbox *sb,
-                        const struct kl_container_spec *spec, const cJSON *image_config,
-                        const char *const *layer_dirs, size_t n_layers, struct kl_container **out,
-                        struct ck_error *err)
+/* Notes when the container's process started (read back by kl_container_state). */
+static int write_started(const struct kl_container *c)
+{
+    struct timespec now;
+    ck_time_now(&now);
+    char ts[32];
+    kl_format_rfc3339nano(&now, ts);
+    CK_AUTOFREE char *sf = ck_xasprintf("%s/started", c->dir);
+    return kl_write_file_atomic(sf, ts, strlen(ts), 0600);
+}
+
+/* create (run=false) or create and start at once (run=true) */
+static int container_make(struct kl_runtime *rt, const struct kl_sandbox *sb,
+                          const struct kl_container_spec *spec, const cJSON *image_config,
+                          const char *const *layer_dirs, size_t n_layers, bool run,
+                          struct kl_container **out, struct ck_error *err)
 {
     if (!out)
         return -EINVAL;
@@ -1263,18 +1344,24 @@ int kl_container_create(struct kl_runtime *rt, const struct kl_sandbox *sb,
     if (rc < 0)
         goto fail;
     c = container_new(sb, spec, image_config, id, dir, cg_parent);
-    rc = write_shim_config(rt, c, err);
+    rc = write_shim_config(rt, c, run, err);
     if (rc < 0)
         goto fail;
     int64_t t1 = ck_mono_ns();
-    rc = spawn_shim(dir, &c->init_pid, err);
+    rc = spawn_shim(rt, dir, &c->init_pid, err);
     if (rc < 0)
         goto fail;
-    ck_vinfo(4,
-             "CreateContainer container=\"%s\" id=\"%.12s\" bundle=%lldms shim+runc-create=%lldms",
-             spec->name, id, (long long)((t1 - t0) / 1000000),
+    ck_vinfo(4, "%s container=\"%s\" id=\"%.12s\" bundle=%lldms shim+runc-%s=%lldms",
+             run ? "RunContainer" : "CreateContainer", spec->name, id,
+             (long long)((t1 - t0) / 1000000), run ? "run" : "create",
              (long long)((ck_mono_ns() - t1) / 1000000));
+    /* with run, a short-lived init may be gone already: 0 then (pid checks only) */
     c->init_start = proc_start_time(c->init_pid);
+    if (run && (rc = write_started(c)) < 0) {
+        ck_error_set(err, 500, CK_REASON_INTERNAL, "cannot record the start of %s: %s", id,
+                     strerror(-rc));
+        goto fail;
+    }
     char *pidtxt = NULL;
     if (kl_read_file(pidf, 64, &pidtxt, NULL) == 0)
         c->shim_pid = atoi(pidtxt);
@@ -1311,12 +1398,23 @@ int kl_container_start(struct kl_runtime *rt, const struct kl_container *c, stru
                      res.msg);
         return -EIO;
     }
-    struct timespec now;
-    ck_time_now(&now);
-    char ts[32];
-    kl_format_rfc3339nano(&now, ts);
-    CK_AUTOFREE char *sf = ck_xasprintf("%s/started", c->dir);
-    return kl_write_file_atomic(sf, ts, strlen(ts), 0600);
+    return write_started(c);
+}
+
+int kl_container_create(struct kl_runtime *rt, const struct kl_sandbox *sb,
+                        const struct kl_container_spec *spec, const cJSON *image_config,
+                        const char *const *layer_dirs, size_t n_layers, struct kl_container **out,
+                        struct ck_error *err)
+{
+    return container_make(rt, sb, spec, image_config, layer_dirs, n_layers, false, out, err);
+}
+
+int kl_container_run(struct kl_runtime *rt, const struct kl_sandbox *sb,
+                     const struct kl_container_spec *spec, const cJSON *image_config,
+                     const char *const *layer_dirs, size_t n_layers, struct kl_container **out,
+                     struct ck_error *err)
+{
+    return container_make(rt, sb, spec, image_config, layer_dirs, n_layers, true, out, err);
 }
 
 static bool read_started(const struct kl_container *c, struct timespec *t)

@@ -11,13 +11,15 @@
  *                                       shim), termination-log, runc.log, shim.log
  *     <root>/sandboxes/<id>/            see sandbox.h
  *
- * The shim. kl_container_create forks a detached process (double fork + setsid, so it is
- * reparented to init and outlives the kubelet) that re-executes the kubelet's own binary
- * (/proc/self/exe) in shim mode -- the mode is picked up by a constructor in runc.c before
- * main runs, so any binary linking this file can be its own shim. The shim makes itself a
- * child subreaper, runs `runc create` with the container's stdio on two pipes (stdin is
- * /dev/null; no terminal) and reports the init pid back to the kubelet. It then stays for the
- * container's lifetime: it reads stdout/stderr and writes CRI-format lines
+ * The shim. kl_container_create starts a detached process (double fork + setsid, so it is
+ * reparented to init and outlives the kubelet) running the kubelet's own binary in shim mode:
+ * forked from the runtime's zygote (zygote.h: one exec of /proc/self/exe per runtime, the
+ * cheap path) or, without one, by re-executing /proc/self/exe -- the modes are picked up by a
+ * constructor in runc.c before main runs, so any binary linking this file can be its own
+ * shim. The shim makes itself a child subreaper, runs `runc create` (`runc run --detach`
+ * for kl_container_run) with the container's stdio on two pipes (stdin is /dev/null; no
+ * terminal) and reports the init pid back to the kubelet. It then stays for the container's
+ * lifetime: it reads stdout/stderr and writes CRI-format lines
  *     2026-11-23T02:00:00.123456789Z stdout F hello
  * (UTC, nanoseconds, F for a full line, P for a partial one: a line longer than 16 KiB is cut
  * into P pieces, and output that ends without a newline is written as P at the end; a "\r\n"
@@ -59,6 +61,7 @@
 #include "kubelet/runtime/cgroups.h"
 
 struct kl_sandbox;
+struct kl_zygote;
 
 struct kl_runtime {
     char *root;      /* state root (absolute) */
@@ -67,6 +70,7 @@ struct kl_runtime {
     struct kl_cgroups *cg;
     char node_hostname[256];
     int cap_last_cap;
+    struct kl_zygote *zygote; /* starts shims without an exec (zygote.h); NULL: exec them */
 };
 
 /* Opens (creating when missing) the runtime state under `root` and the pod cgroup tree under
@@ -134,6 +138,15 @@ int kl_container_create(struct kl_runtime *rt, const struct kl_sandbox *sb,
                         struct ck_error *err);
 /* `runc start`: the container's process runs. */
 int kl_container_start(struct kl_runtime *rt, const struct kl_container *c, struct ck_error *err);
+/* kl_container_create + kl_container_start in one runc call (`runc run --detach`): on success
+ * the container's process runs (or already ran: a short-lived one may have exited) and its
+ * start is recorded; output it wrote before runc returned is in its log. A process that could
+ * not be started (e.g. a missing executable) fails here with runc's message ("... unable to
+ * start container process: ..."). *out is owned by the caller (kl_container_free). */
+int kl_container_run(struct kl_runtime *rt, const struct kl_sandbox *sb,
+                     const struct kl_container_spec *spec, const cJSON *image_config,
+                     const char *const *layer_dirs, size_t n_layers, struct kl_container **out,
+                     struct ck_error *err);
 /* The container's current state. Cheap while it runs (no runc call). */
 int kl_container_state(struct kl_runtime *rt, const struct kl_container *c,
                        struct kl_container_state *st, struct ck_error *err);

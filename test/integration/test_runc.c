@@ -33,6 +33,7 @@
 #include "kubelet/runtime/cgroups.h"
 #include "kubelet/runtime/runc.h"
 #include "kubelet/runtime/sandbox.h"
+#include "kubelet/runtime/zygote.h"
 #include "mem.h"
 #include "timeutil.h"
 
@@ -716,6 +717,192 @@ static void container_logs_in_cri_format(void **state)
     pod_destroy(&p);
 }
 
+/* kl_container_run: `runc run --detach`, the pod worker's one-call create + start */
+static struct kl_container *run_now(struct pod *p, const char *name, const char *script,
+                                    struct ck_error *err)
+{
+    const char *const *cmd = sh_cmd(script);
+    struct kl_container_spec spec = {.name = name, .command = cmd, .n_command = 3};
+    const char *layers[] = {g_layer};
+    struct kl_container *c = NULL;
+    int rc = kl_container_run(g_rt, p->sb, &spec, NULL, layers, 1, &c, err);
+    if (rc < 0) {
+        assert_null(c);
+        return NULL;
+    }
+    assert_non_null(c);
+    return c;
+}
+
+static void container_run_creates_and_starts_at_once(void **state)
+{
+    (void)state;
+    NEED_RUNTIME();
+    struct pod p;
+    pod_make(&p, "runnow");
+    struct ck_error err = CK_ERROR_INIT;
+    /* running on return, with its start recorded: no kl_container_start */
+    struct kl_container *c = run_now(&p, "long", "sleep 30", &err);
+    assert_non_null(c);
+    struct kl_container_state st;
+    assert_int_equal(kl_container_state(g_rt, c, &st, NULL), 0);
+    assert_int_equal(st.status, KL_CONTAINER_RUNNING);
+    assert_true(st.pid > 0);
+    assert_true(st.started_at.tv_sec > 0);
+    assert_true(st.started_at.tv_sec >= st.created_at.tv_sec);
+    /* it stops like any other container */
+    assert_int_equal(kl_container_stop(g_rt, c, 1, &err), 0);
+    wait_status(c, KL_CONTAINER_EXITED, &st, 5000);
+    assert_int_equal(st.exit_code, 137); /* pid 1 ignores SIGTERM: killed after the grace */
+    remove_container(c);
+
+    /* a process that writes (more than a pipe holds) and exits at once, likely before runc
+     * returned: every byte is in its log and the exit code is recorded */
+    c = run_now(&p, "quick",
+                "echo early; echo err >&2; head -c 200000 /dev/zero | tr '\\000' a; echo; exit 3",
+                &err);
+    assert_non_null(c);
+    wait_status(c, KL_CONTAINER_EXITED, &st, 10000);
+    assert_int_equal(st.exit_code, 3);
+    assert_string_equal(st.reason, "Error");
+    assert_true(st.started_at.tv_sec > 0);
+    /* 200000 = 12 pieces of 16384 (P) + 3392 (F) */
+    char *tail = ck_xmalloc(3392 + 20);
+    snprintf(tail, 20, "stdout F ");
+    memset(tail + 9, 'a', 3392);
+    tail[9 + 3392] = '\0';
+    const char *want[] = {"stdout F early", "stderr F err", tail};
+    check_log(c->log_path, want, 3);
+    char *log = NULL;
+    assert_int_equal(kl_read_file(c->log_path, 1 << 20, &log, NULL), 0);
+    int pieces = 0;
+    for (const char *q = log; (q = strstr(q, " stdout P ")); q++)
+        pieces++;
+    assert_int_equal(pieces, 12);
+    free(log);
+    free(tail);
+    remove_container(c);
+
+    /* a program that cannot start fails the call with runc's message; nothing is left */
+    const char *bad[] = {"/no/such/program"};
+    struct kl_container_spec spec = {.name = "bad", .command = bad, .n_command = 1};
+    const char *layers[] = {g_layer};
+    c = NULL;
+    assert_true(kl_container_run(g_rt, p.sb, &spec, NULL, layers, 1, &c, &err) < 0);
+    assert_null(c);
+    assert_non_null(strstr(err.message, "no such file"));
+    struct kl_container **all;
+    size_t n;
+    assert_int_equal(kl_container_list(g_rt, &all, &n), 0);
+    assert_int_equal(n, 0);
+    kl_container_list_free(all, n);
+    ck_error_clear(&err);
+    pod_destroy(&p);
+}
+
+/* The shim's command line ("ckube-kl-shim <dir>", NUL-separated) and whether its parent is
+ * init or a subreaper other than us (it is detached). */
+static void check_shim_of(const struct kl_container *c)
+{
+    assert_true(c->shim_pid > 1);
+    CK_AUTOFREE char *path = ck_xasprintf("/proc/%d/cmdline", c->shim_pid);
+    char buf[8192];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    ssize_t len = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    assert_true(len > (ssize_t)strlen("ckube-kl-shim") + 1);
+    buf[len] = '\0';
+    assert_string_equal(buf, "ckube-kl-shim");
+    assert_string_equal(buf + strlen("ckube-kl-shim") + 1, c->dir);
+    CK_AUTOFREE char *stat = ck_xasprintf("/proc/%d/stat", c->shim_pid);
+    char *text = NULL;
+    assert_int_equal(kl_read_file(stat, 4096, &text, NULL), 0);
+    char *rp = strrchr(text, ')');
+    assert_non_null(rp);
+    int ppid = 0;
+    assert_int_equal(sscanf(rp + 2, "%*c %d", &ppid), 1);
+    assert_int_not_equal(ppid, (int)getpid());
+    free(text);
+}
+
+/* Shims start from the zygote (one exec per runtime) or, with CKUBE_KL_SHIM_EXEC=1, by an
+ * exec each; both look and behave the same. */
+static void shims_from_the_zygote_and_by_exec(void **state)
+{
+    (void)state;
+    NEED_RUNTIME();
+    assert_non_null(g_rt->zygote);
+    /* requests it refuses before sending anything */
+    char *longdir = ck_xmalloc(KL_ZYGOTE_ARG_SPACE + 2);
+    memset(longdir, 'd', KL_ZYGOTE_ARG_SPACE + 1);
+    longdir[0] = '/';
+    longdir[KL_ZYGOTE_ARG_SPACE + 1] = '\0';
+    assert_int_equal(kl_zygote_spawn(g_rt->zygote, longdir, 0, 1, 2), -ENAMETOOLONG);
+    free(longdir);
+    assert_int_equal(kl_zygote_spawn(g_rt->zygote, "relative/dir", 0, 1, 2), -EINVAL);
+    assert_int_equal(kl_zygote_spawn(g_rt->zygote, "/abs", -1, 1, 2), -EINVAL);
+    assert_int_equal(kl_zygote_spawn(NULL, "/abs", 0, 1, 2), -EINVAL);
+    struct pod p;
+    pod_make(&p, "zyg");
+    struct ck_error err = CK_ERROR_INIT;
+    struct kl_container *c = run_now(&p, "z", "echo from-zygote; sleep 30", &err);
+    assert_non_null(c);
+    check_shim_of(c);
+    struct kl_container_state st;
+    assert_int_equal(kl_container_state(g_rt, c, &st, NULL), 0);
+    assert_int_equal(st.status, KL_CONTAINER_RUNNING);
+
+    /* the exec path, in a second runtime over the same state */
+    setenv("CKUBE_KL_SHIM_EXEC", "1", 1);
+    struct kl_runtime *rt2 = NULL;
+    int rc = kl_runtime_init(g_root, g_cgroot, &rt2, &err);
+    unsetenv("CKUBE_KL_SHIM_EXEC");
+    assert_int_equal(rc, 0);
+    assert_null(rt2->zygote);
+    const char *const *cmd = sh_cmd("echo by-exec; sleep 30");
+    struct kl_container_spec spec = {.name = "e", .command = cmd, .n_command = 3};
+    const char *layers[] = {g_layer};
+    struct kl_container *c2 = NULL;
+    assert_int_equal(kl_container_run(rt2, p.sb, &spec, NULL, layers, 1, &c2, &err), 0);
+    check_shim_of(c2);
+    kl_runtime_free(rt2);
+
+    /* a zygote that is gone: the runtime goes on by exec */
+    struct kl_runtime *rt3 = NULL;
+    assert_int_equal(kl_runtime_init(g_root, g_cgroot, &rt3, &err), 0);
+    assert_non_null(rt3->zygote);
+    int zpid = kl_zygote_pid(rt3->zygote);
+    assert_true(zpid > 1);
+    assert_int_equal(kill(zpid, SIGKILL), 0);
+    usleep(100000);
+    struct kl_container_spec spec3 = {.name = "x", .command = cmd, .n_command = 3};
+    struct kl_container *c3 = NULL;
+    assert_int_equal(kl_container_run(rt3, p.sb, &spec3, NULL, layers, 1, &c3, &err), 0);
+    check_shim_of(c3);
+    kl_runtime_free(rt3);
+
+    /* the logs of both paths */
+    struct kl_container *all[3] = {c, c2, c3};
+    const char *words[3] = {"stdout F from-zygote", "stdout F by-exec", "stdout F by-exec"};
+    for (int i = 0; i < 3; i++) {
+        for (int t = 0; t < 100; t++) {
+            char *log = NULL;
+            bool has = kl_read_file(all[i]->log_path, 1 << 16, &log, NULL) == 0 &&
+                       strstr(log, words[i] + 9);
+            free(log);
+            if (has)
+                break;
+            usleep(20000);
+        }
+        const char *want[] = {words[i]};
+        check_log(all[i]->log_path, want, 1);
+        remove_container(all[i]);
+    }
+    ck_error_clear(&err);
+    pod_destroy(&p);
+}
+
 static void containers_share_the_sandbox_namespaces(void **state)
 {
     (void)state;
@@ -1058,6 +1245,8 @@ int main(void)
         cmocka_unit_test(container_oom_killed),
         cmocka_unit_test(container_create_failure_leaves_nothing),
         cmocka_unit_test(container_logs_in_cri_format),
+        cmocka_unit_test(container_run_creates_and_starts_at_once),
+        cmocka_unit_test(shims_from_the_zygote_and_by_exec),
         cmocka_unit_test(containers_share_the_sandbox_namespaces),
         cmocka_unit_test(containers_survive_a_runtime_restart),
         cmocka_unit_test(container_whose_shim_died_is_reported_unknown),
