@@ -22,6 +22,7 @@
 #include "events.h"
 #include "json.h"
 #include "log.h"
+#include "rvtracker.h"
 #include "mem.h"
 #include "selector.h"
 #include "strmap.h"
@@ -153,29 +154,8 @@ struct ep_ctrl {
     struct ck_client *client;
     struct ck_store *services, *pods, *endpoints;
     struct ck_event_recorder *recorder; /* may be NULL; freed at exit */
-    pthread_mutex_t mu;                 /* guards stale */
-    struct ck_strmap stale; /* "ns/name" -> resourceVersion our last update replaced (owned) */
+    struct ck_rv_tracker stale;         /* "ns/name": upstream's staleEndpointsTracker */
 };
-
-/* upstream's staleEndpointsTracker: rv NULL forgets key. */
-static void ep_stale_set(struct ep_ctrl *c, const char *key, const char *rv)
-{
-    pthread_mutex_lock(&c->mu);
-    if (rv)
-        free(ck_strmap_put(&c->stale, key, ck_xstrdup(rv)));
-    else
-        free(ck_strmap_remove(&c->stale, key));
-    pthread_mutex_unlock(&c->mu);
-}
-
-static bool ep_stale_is(struct ep_ctrl *c, const char *key, const char *rv)
-{
-    pthread_mutex_lock(&c->mu);
-    const char *old = ck_strmap_get(&c->stale, key);
-    bool stale = old && rv && !strcmp(old, rv);
-    pthread_mutex_unlock(&c->mu);
-    return stale;
-}
 
 /* True when err carries the NamespaceTerminating cause of the namespace lifecycle admission. */
 bool ep_namespace_terminating(const struct ck_error *err)
@@ -473,7 +453,7 @@ static int ep_sync(void *ctx, const char *key)
     struct ck_obj *svc = ck_store_get(c->services, key);
     struct ck_obj *cur = ck_store_get(c->endpoints, key);
     if (!svc) {
-        ep_stale_set(c, key, NULL);
+        ck_rv_tracker_set(&c->stale, key, NULL);
         /* the Service is gone: so are its Endpoints (only those we would have made) */
         if (cur && !ck_json_getv(cur->json, "metadata", "labels",
                                  "endpointslice.kubernetes.io/skip-mirror", NULL)) {
@@ -486,7 +466,7 @@ static int ep_sync(void *ctx, const char *key)
     if (!ep_service_selects(svc->json))
         goto out; /* not ours: Endpoints managed by someone else */
     const char *cur_rv = cur ? ck_json_get_string(cur->json, "metadata.resourceVersion", "") : "";
-    if (cur && ep_stale_is(c, key, cur_rv)) {
+    if (cur && ck_rv_tracker_stale(&c->stale, key, cur_rv)) {
         rc = ck_error_set(&err, 409, CK_REASON_CONFLICT,
                           "endpoints informer cache is out of date, resource version %s already "
                           "processed for endpoints %s",
@@ -535,7 +515,7 @@ static int ep_sync(void *ctx, const char *key)
         rc = ck_client_create(c->client, &ep_gvr, ns, obj, NULL, &err);
     if (rc == 0 && cur &&
         strcmp(ck_json_get_string(written, "metadata.resourceVersion", ""), cur_rv) != 0)
-        ep_stale_set(c, key, cur_rv); /* until the cache moves past cur_rv */
+        ck_rv_tracker_set(&c->stale, key, cur_rv); /* until the cache moves past cur_rv */
     cJSON_Delete(written);
     if (rc < 0 && !cur && ep_namespace_terminating(&err)) {
         /* as upstream: every later create would fail alike; drop the key */
@@ -564,9 +544,7 @@ static void ep_free_state(void)
 {
     ck_event_recorder_free(ep_st.recorder);
     ep_st.recorder = NULL;
-    pthread_mutex_lock(&ep_st.mu);
-    ck_strmap_free(&ep_st.stale, free);
-    pthread_mutex_unlock(&ep_st.mu);
+    ck_rv_tracker_free(&ep_st.stale);
 }
 
 int endpoints_start(struct ck_controller_context *cc, struct ck_error *err)
@@ -582,7 +560,7 @@ int endpoints_start(struct ck_controller_context *cc, struct ck_error *err)
     static bool atexit_done;
     if (!atexit_done) {
         atexit_done = true;
-        pthread_mutex_init(&ep_st.mu, NULL);
+        ck_rv_tracker_init(&ep_st.stale);
         atexit(ep_free_state);
     }
     if (cc->events && !ep_st.recorder)

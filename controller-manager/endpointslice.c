@@ -21,6 +21,7 @@
 #include "events.h"
 #include "json.h"
 #include "log.h"
+#include "rvtracker.h"
 #include "mem.h"
 #include "store.h"
 #include "strmap.h"
@@ -49,11 +50,11 @@ struct es_created {
 
 struct es_ctrl {
     struct ck_controller *ctrl;
-    pthread_mutex_t mu; /* guards created and replaced */
+    pthread_mutex_t mu; /* guards created */
     struct es_created *created;
-    /* slice key -> the resourceVersion our last update of it replaced (owned): while the cache
-     * still shows that one, the service is not synced (upstream's tracker, by generation) */
-    struct ck_strmap replaced;
+    /* per slice key: while the cache still shows the version our last update of it replaced,
+     * the service is not synced (upstream's tracker, by generation) */
+    struct ck_rv_tracker replaced;
     struct ck_client *client;
     struct ck_store *services, *pods, *nodes, *slices;
     int max_per_slice;
@@ -317,29 +318,15 @@ static void es_remember(struct es_ctrl *c, const char *svc_key, const cJSON *sli
     pthread_mutex_unlock(&c->mu);
 }
 
-/* Remembers (rv) or forgets (rv NULL) the revision an update of slice_key replaced. */
-static void es_replaced_set(struct es_ctrl *c, const char *slice_key, const char *rv)
-{
-    pthread_mutex_lock(&c->mu);
-    if (rv)
-        free(ck_strmap_put(&c->replaced, slice_key, ck_xstrdup(rv)));
-    else
-        free(ck_strmap_remove(&c->replaced, slice_key));
-    pthread_mutex_unlock(&c->mu);
-}
-
 /* True when one of the slices still shows a revision this controller already replaced. */
 static bool es_slices_stale(struct es_ctrl *c, const struct ck_obj_list *slices)
 {
-    bool stale = false;
-    pthread_mutex_lock(&c->mu);
-    for (size_t i = 0; i < slices->n && !stale; i++) {
-        const char *old = ck_strmap_get(&c->replaced, slices->items[i]->key);
-        stale = old && !strcmp(old, ck_json_get_string(slices->items[i]->json,
-                                                       "metadata.resourceVersion", ""));
-    }
-    pthread_mutex_unlock(&c->mu);
-    return stale;
+    for (size_t i = 0; i < slices->n; i++)
+        if (ck_rv_tracker_stale(&c->replaced, slices->items[i]->key,
+                                ck_json_get_string(slices->items[i]->json,
+                                                   "metadata.resourceVersion", "")))
+            return true;
+    return false;
 }
 
 /* Equality of two arrays or objects where absent/null means empty (the apiserver may drop
@@ -419,7 +406,7 @@ static int es_write(struct es_ctrl *c, const cJSON *svc, const struct ck_obj *cu
         const char *old_rv = ck_json_get_string(cur->json, "metadata.resourceVersion", "");
         if (rc == 0 &&
             strcmp(ck_json_get_string(written, "metadata.resourceVersion", ""), old_rv) != 0)
-            es_replaced_set(c, cur->key, old_rv);
+            ck_rv_tracker_set(&c->replaced, cur->key, old_rv);
         cJSON_Delete(written);
         if (rc < 0) {
             CK_AUTOFREE char *m = ck_xasprintf(
@@ -461,7 +448,7 @@ static int es_delete(struct es_ctrl *c, const struct ck_obj *s, const char *svc_
     if (rc == -ENOENT)
         rc = 0;
     if (rc == 0)
-        es_replaced_set(c, s->key, NULL);
+        ck_rv_tracker_set(&c->replaced, s->key, NULL);
     if (rc < 0) {
         CK_AUTOFREE char *m =
             ck_xasprintf("failed to delete %s EndpointSlice for Service %s/%s: %s", name, ns,
@@ -617,7 +604,6 @@ static void es_free_state(void)
     ck_event_recorder_free(es_st.recorder);
     es_st.recorder = NULL;
     pthread_mutex_lock(&es_st.mu);
-    ck_strmap_free(&es_st.replaced, free);
     while (es_st.created) {
         struct es_created *e = es_st.created;
         es_st.created = e->next;
@@ -626,6 +612,7 @@ static void es_free_state(void)
         free(e);
     }
     pthread_mutex_unlock(&es_st.mu);
+    ck_rv_tracker_free(&es_st.replaced);
 }
 
 int endpointslice_start(struct ck_controller_context *cc, struct ck_error *err)
@@ -640,6 +627,7 @@ int endpointslice_start(struct ck_controller_context *cc, struct ck_error *err)
     if (!atexit_done) {
         atexit_done = true;
         pthread_mutex_init(&st->mu, NULL);
+        ck_rv_tracker_init(&st->replaced);
         atexit(es_free_state);
     }
     if (cc->events && !st->recorder)
