@@ -289,9 +289,7 @@ struct runc_result {
     char msg[512]; /* runc's error message when status != 0 */
 };
 
-/* In a forked child about to exec: no blocked signals, default dispositions (an ignored
- * SIGPIPE would otherwise be inherited by runc and the container's processes). */
-static void child_signals_default(void)
+void kl_child_signals_default(void)
 {
     sigset_t none;
     sigemptyset(&none);
@@ -301,7 +299,7 @@ static void child_signals_default(void)
             signal(sig, SIG_DFL);
 }
 
-static void close_from(int lowfd)
+void kl_child_close_from(int lowfd)
 {
     if (syscall(__NR_close_range, (unsigned)lowfd, ~0U, 0) == 0)
         return;
@@ -353,12 +351,12 @@ static int run_runc(struct kl_runtime *rt, const char *const *args, struct runc_
         return e;
     }
     if (pid == 0) {
-        child_signals_default();
+        kl_child_signals_default();
         if (devnull >= 0)
             dup2(devnull, 0);
         dup2(out[1], 1);
         dup2(errp[1], 2);
-        close_from(3);
+        kl_child_close_from(3);
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
@@ -649,11 +647,11 @@ static int shim_start_create(struct shim_run *r)
     if (r->runc_pid < 0)
         return -errno;
     if (r->runc_pid == 0) {
-        child_signals_default();
+        kl_child_signals_default();
         dup2(devnull, 0);
         dup2(out[1], 1);
         dup2(errp[1], 2);
-        close_from(3);
+        kl_child_close_from(3);
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
@@ -953,12 +951,12 @@ static int spawn_shim(struct kl_runtime *rt, const char *dir, int *init_pid, str
         pid_t b = fork();
         if (b != 0)
             _exit(b < 0 ? 1 : 0);
-        child_signals_default();
+        kl_child_signals_default();
         dup2(hi_null, 0);
         dup2(hi_log, 1);
         dup2(hi_log, 2);
         dup2(hi_st, 3);
-        close_from(4);
+        kl_child_close_from(4);
         if (chdir("/") < 0)
             _exit(126);
         execve("/proc/self/exe", argv, envp);
@@ -1642,11 +1640,11 @@ int kl_container_exec(struct kl_runtime *rt, const struct kl_container *c, const
         return e;
     }
     if (pid == 0) {
-        child_signals_default();
+        kl_child_signals_default();
         for (int i = 0; i < 3; i++)
             if (hi[i] >= 0)
                 dup2(hi[i], i);
-        close_from(3);
+        kl_child_close_from(3);
         execv(av[0], (char *const *)av);
         _exit(127);
     }

@@ -203,4 +203,10 @@ void kl_crilog_flush(struct kl_crilog_stream *st, const char *name, const struct
                      size_t max_line, struct ck_buf *out);
 void kl_crilog_stream_free(struct kl_crilog_stream *st);
 
+/* For a forked child about to exec or run a shim: no blocked signals, default dispositions (an
+ * ignored SIGPIPE would otherwise be inherited by runc and the container's processes). */
+void kl_child_signals_default(void);
+/* For a forked child: closes every descriptor from lowfd up. */
+void kl_child_close_from(int lowfd);
+
 #endif

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kubelet/runtime/runc.h"
 #include "mem.h"
 
 #define ZYGOTE_FD 3
@@ -26,24 +27,6 @@ struct kl_zygote {
     pid_t pid;
     bool dead;
 };
-
-static void signals_default(void)
-{
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
-}
-
-static void close_above(int lowfd)
-{
-    if (syscall(__NR_close_range, (unsigned)lowfd, ~0U, 0) == 0)
-        return;
-    for (int fd = lowfd; fd < 1024; fd++)
-        close(fd);
-}
 
 int kl_zygote_start(struct kl_zygote **out)
 {
@@ -73,7 +56,7 @@ int kl_zygote_start(struct kl_zygote **out)
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
-        signals_default();
+        kl_child_signals_default();
         /* the zygote dies with its runtime's process */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
             _exit(126);
@@ -83,7 +66,7 @@ int kl_zygote_start(struct kl_zygote **out)
             fcntl(ZYGOTE_FD, F_SETFD, 0);
         else if (dup2(sv[1], ZYGOTE_FD) < 0)
             _exit(126);
-        close_above(ZYGOTE_FD + 1);
+        kl_child_close_from(ZYGOTE_FD + 1);
         execve("/proc/self/exe", argv, envp);
         _exit(127);
     }
@@ -186,12 +169,12 @@ static void serve(char *argv1, size_t argv1_space, const char *dir, size_t len, 
         pid_t b = fork();
         if (b != 0)
             _exit(b < 0 ? 1 : 0);
-        signals_default();
+        kl_child_signals_default();
         dup2(fds[2], 0);
         dup2(fds[1], 1);
         dup2(fds[1], 2);
         dup2(fds[0], ZYGOTE_FD);
-        close_above(ZYGOTE_FD + 1);
+        kl_child_close_from(ZYGOTE_FD + 1);
         if (chdir("/") < 0)
             _exit(126);
         /* the command line reads "ckube-kl-shim <dir>", as an exec'd shim's */

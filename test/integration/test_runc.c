@@ -611,6 +611,16 @@ static void container_oom_killed(void **state)
     pod_destroy(&p);
 }
 
+
+/* The runtime lists no container (a failed start left nothing behind). */
+static void assert_no_containers(void)
+{
+    struct kl_container **all;
+    size_t n;
+    assert_int_equal(kl_container_list(g_rt, &all, &n), 0);
+    assert_int_equal(n, 0);
+    kl_container_list_free(all, n);
+}
 static void container_create_failure_leaves_nothing(void **state)
 {
     (void)state;
@@ -625,11 +635,7 @@ static void container_create_failure_leaves_nothing(void **state)
     assert_true(kl_container_create(g_rt, p.sb, &spec, NULL, layers, 1, &c, &err) < 0);
     assert_null(c);
     assert_non_null(strstr(err.message, "no such file"));
-    struct kl_container **all;
-    size_t n;
-    assert_int_equal(kl_container_list(g_rt, &all, &n), 0);
-    assert_int_equal(n, 0);
-    kl_container_list_free(all, n);
+    assert_no_containers();
     CK_AUTOFREE char *cdir = ck_xasprintf("%s/containers", g_root);
     DIR *d = opendir(cdir);
     assert_non_null(d);
@@ -791,11 +797,7 @@ static void container_run_creates_and_starts_at_once(void **state)
     assert_true(kl_container_run(g_rt, p.sb, &spec, NULL, layers, 1, &c, &err) < 0);
     assert_null(c);
     assert_non_null(strstr(err.message, "no such file"));
-    struct kl_container **all;
-    size_t n;
-    assert_int_equal(kl_container_list(g_rt, &all, &n), 0);
-    assert_int_equal(n, 0);
-    kl_container_list_free(all, n);
+    assert_no_containers();
     ck_error_clear(&err);
     pod_destroy(&p);
 }
@@ -976,11 +978,7 @@ static void containers_share_the_sandbox_namespaces(void **state)
     kl_container_free(a);
     kl_container_free(b);
     pod_destroy(&p); /* removes both containers */
-    struct kl_container **all;
-    size_t n;
-    assert_int_equal(kl_container_list(g_rt, &all, &n), 0);
-    assert_int_equal(n, 0);
-    kl_container_list_free(all, n);
+    assert_no_containers();
 }
 
 static void containers_survive_a_runtime_restart(void **state)
