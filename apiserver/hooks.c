@@ -3,13 +3,18 @@
 
 #include <string.h>
 
-#include "priority.h"
+#include "admit_pods.h"
 #include "service_alloc.h"
 
 static const struct resource_hooks HOOKS[] = {
-    {"", "pods", priority_admit_pod, NULL, NULL, NULL, NULL},
-    {"", "services", service_alloc_create, service_alloc_create_failed, service_alloc_update,
-     service_alloc_update_done, service_alloc_deleted},
+    {.group = "", .plural = "pods", .admit = admit_pod},
+    {.group = "",
+     .plural = "services",
+     .create = service_alloc_create,
+     .create_failed = service_alloc_create_failed,
+     .update = service_alloc_update,
+     .update_done = service_alloc_update_done,
+     .deleted = service_alloc_deleted},
 };
 
 const struct resource_hooks *hooks_for(const struct resource *r)

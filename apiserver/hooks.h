@@ -1,6 +1,6 @@
 /* hooks.h - what some resources do around storage besides their strategy, with access to the
  * server (upstream keeps these in the resource's REST storage or its admission plugins):
- * Services allocate cluster IPs and node ports, Pods get their priority. A table keyed by (group, plural) drives it; rest.c calls the hooks. */
+ * Services allocate cluster IPs and node ports, Pods are admitted (admit_pods.h). A table keyed by (group, plural) drives it; rest.c calls the hooks. */
 #ifndef APISERVER_HOOKS_H
 #define APISERVER_HOOKS_H
 
@@ -13,6 +13,9 @@ struct apiserver;
 
 struct resource_hooks {
     const char *group, *plural;
+    /* Mutating admission of a create, before validation (dry runs included); may fill obj,
+     * or refuse it. */
+    int (*admit)(struct apiserver *s, cJSON *obj, struct ck_error *err);
     /* Before a create is stored (after validation); may fill obj. */
     int (*create)(struct apiserver *s, cJSON *obj, struct ck_error *err);
     /* A create that `create` prepared was not stored: give back what it took. */

@@ -398,6 +398,10 @@ static int do_create(struct apiserver *s, struct ck_http_req *req, const struct 
     }
     meta_prepare_create(r, obj);
     rest_record_update(req, r, NULL, obj, "");
+    /* after the field manager, as upstream: what admission adds belongs to no manager */
+    const struct resource_hooks *h = hooks_for(r);
+    if (h && h->admit && (rc = h->admit(s, obj, err)) < 0)
+        goto out;
     struct field_errors fe = FIELD_ERRORS_INIT;
     meta_validate_create(r, obj, &fe);
     if (fe.len) {
@@ -408,7 +412,6 @@ static int do_create(struct apiserver *s, struct ck_http_req *req, const struct 
     int64_t ns_rv = 0;
     if ((rc = admit_namespace(s, r, ri->namespace_, meta_name(obj), &ns_rv, err)) < 0)
         goto out;
-    const struct resource_hooks *h = hooks_for(r);
     if (!dry && h && h->create && (rc = h->create(s, obj, err)) < 0)
         goto out;
     if (!dry) {
@@ -635,6 +638,9 @@ static int apply_create(struct apiserver *s, struct ck_http_req *req, const stru
     meta_prepare_create(r, obj);
     if (mf)
         cJSON_AddItemToObject(meta_of(obj), "managedFields", mf);
+    const struct resource_hooks *h = hooks_for(r);
+    if (h && h->admit && (rc = h->admit(s, obj, err)) < 0)
+        goto out;
     struct field_errors fe = FIELD_ERRORS_INIT;
     meta_validate_create(r, obj, &fe);
     if (fe.len) {
@@ -644,7 +650,6 @@ static int apply_create(struct apiserver *s, struct ck_http_req *req, const stru
     }
     if ((rc = admit_namespace(s, r, ri->namespace_, meta_name(obj), NULL, err)) < 0)
         goto out;
-    const struct resource_hooks *h = hooks_for(r);
     if (!c->dry && h && h->create && (rc = h->create(s, obj, err)) < 0)
         goto out;
     if (!c->dry && (rc = store_create(&s->store, r, obj, err)) < 0) {

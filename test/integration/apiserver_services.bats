@@ -133,3 +133,26 @@ jqb() { echo "$body" | jq -r "$@"; }
     api POST /api/v1/namespaces/default/pods '{"metadata":{"name":"py"},"spec":{"priority":7,"containers":[{"name":"c","image":"busybox"}]}}'
     [ "$code" = 403 ]
 }
+
+@test "DefaultTolerationSeconds admission: 300 s not-ready/unreachable tolerations unless tolerated; admission also runs for dry runs" {
+    api POST /api/v1/namespaces/default/pods '{"metadata":{"name":"dt"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}'
+    [ "$code" = 201 ]
+    [ "$(jqb -c .spec.tolerations)" = '[{"key":"node.kubernetes.io/not-ready","operator":"Exists","effect":"NoExecute","tolerationSeconds":300},{"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute","tolerationSeconds":300}]' ]
+    # admission's additions belong to no field manager
+    [[ "$(jqb -c '.metadata.managedFields[0].fieldsV1')" != *tolerations* ]]
+    # a pod that tolerates every NoExecute taint, or not-ready itself, keeps its own
+    api POST /api/v1/namespaces/default/pods '{"metadata":{"name":"dt2"},"spec":{"tolerations":[{"key":"node.kubernetes.io/not-ready","operator":"Exists","effect":"NoExecute","tolerationSeconds":10},{"key":"x","operator":"Exists","effect":"NoSchedule"}],"containers":[{"name":"c","image":"busybox"}]}}'
+    [ "$code" = 201 ]
+    [ "$(jqb -c '[.spec.tolerations[] | [.key, .effect, .tolerationSeconds]]')" = '[["node.kubernetes.io/not-ready","NoExecute",10],["x","NoSchedule",null],["node.kubernetes.io/unreachable","NoExecute",300]]' ]
+    api POST /api/v1/namespaces/default/pods '{"metadata":{"name":"dt3"},"spec":{"tolerations":[{"operator":"Exists"}],"containers":[{"name":"c","image":"busybox"}]}}'
+    [ "$(jqb -c .spec.tolerations)" = '[{"operator":"Exists"}]' ]
+    # dry run: admitted (tolerations, priority) but not stored
+    api POST '/api/v1/namespaces/default/pods?dryRun=All' '{"metadata":{"name":"dt4"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}'
+    [ "$code" = 201 ]
+    [ "$(jqb '.spec.tolerations | length')" = 2 ]
+    [ "$(jqb .spec.priority)" = 0 ]
+    api GET /api/v1/namespaces/default/pods/dt4
+    [ "$code" = 404 ]
+    api POST '/api/v1/namespaces/default/pods?dryRun=All' '{"metadata":{"name":"dt5"},"spec":{"priorityClassName":"nope","containers":[{"name":"c","image":"busybox"}]}}'
+    [ "$code" = 403 ]
+}
