@@ -15,6 +15,7 @@
 struct watch_ctx {
     struct ck_controller *c;
     ck_key_fn key_fn;
+    bool deletions_only; /* and the initial list (ck_controller_watch_deletions) */
     struct watch_ctx *next;
 };
 
@@ -113,12 +114,17 @@ static void enqueue_obj(struct watch_ctx *w, const struct ck_obj *o)
 
 static void on_add(void *ctx, const struct ck_obj *obj, bool initial)
 {
-    (void)initial;
+    struct watch_ctx *w = ctx;
+    if (w->deletions_only && !initial)
+        return;
     enqueue_obj(ctx, obj);
 }
 
 static void on_update(void *ctx, const struct ck_obj *old, const struct ck_obj *cur)
 {
+    struct watch_ctx *w = ctx;
+    if (w->deletions_only)
+        return;
     enqueue_obj(ctx, cur);
     if (old != cur)
         enqueue_obj(ctx, old);
@@ -139,13 +145,15 @@ static void remember_informer(struct ck_controller *c, struct ck_informer *inf)
     c->informers[c->ninformers++] = inf;
 }
 
-int ck_controller_watch(struct ck_controller *c, struct ck_informer *inf, ck_key_fn key_fn)
+static int watch(struct ck_controller *c, struct ck_informer *inf, ck_key_fn key_fn,
+                 bool deletions_only)
 {
     if (!c || !inf)
         return -EINVAL;
     struct watch_ctx *w = ck_xcalloc(1, sizeof(*w));
     w->c = c;
     w->key_fn = key_fn;
+    w->deletions_only = deletions_only;
     pthread_mutex_lock(&c->lock);
     w->next = c->watches;
     c->watches = w;
@@ -153,6 +161,17 @@ int ck_controller_watch(struct ck_controller *c, struct ck_informer *inf, ck_key
     pthread_mutex_unlock(&c->lock);
     struct ck_event_handler h = {on_add, on_update, on_delete, w};
     return ck_informer_add_handler(inf, &h, 0);
+}
+
+int ck_controller_watch(struct ck_controller *c, struct ck_informer *inf, ck_key_fn key_fn)
+{
+    return watch(c, inf, key_fn, false);
+}
+
+int ck_controller_watch_deletions(struct ck_controller *c, struct ck_informer *inf,
+                                  ck_key_fn key_fn)
+{
+    return watch(c, inf, key_fn, true);
 }
 
 int ck_controller_needs(struct ck_controller *c, struct ck_informer *inf)

@@ -63,6 +63,10 @@ void ck_controller_free(struct ck_controller *c);
 /* Enqueues key_fn's keys (NULL: the object's own key) on every add, update (old and new
  * object) and delete of inf, and makes run wait for inf to sync. */
 int ck_controller_watch(struct ck_controller *c, struct ck_informer *inf, ck_key_fn key_fn);
+/* The same, but only for deletions and the objects of inf's initial list (a check of what was
+ * left over while the controller was down), never for later adds and updates. */
+int ck_controller_watch_deletions(struct ck_controller *c, struct ck_informer *inf,
+                                  ck_key_fn key_fn);
 /* Makes run wait for inf to sync without handling its events (a lister only). */
 int ck_controller_needs(struct ck_controller *c, struct ck_informer *inf);
 

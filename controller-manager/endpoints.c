@@ -538,6 +538,19 @@ out:
     return rc;
 }
 
+/* Endpoints events (deletions, and the initial list: upstream's onEndpointsDelete and
+ * checkLeftoverEndpoints) sync the Service of the same name, which recreates the Endpoints or,
+ * when the Service is gone, deletes a leftover one; Endpoints holding an old leader-election
+ * record are not ours. Adds and updates are left alone, so Endpoints written by hand before
+ * their (selectorless) Service stay. */
+static void ep_endpoints_keys(void *ctx, const struct ck_obj *obj, struct ck_strlist *keys)
+{
+    (void)ctx;
+    if (!ck_json_getv(obj->json, "metadata", "annotations",
+                      "control-plane.alpha.kubernetes.io/leader", NULL))
+        ck_strlist_add(keys, obj->key);
+}
+
 static struct ep_ctrl ep_st; /* the controller's state, alive until exit */
 
 static void ep_free_state(void)
@@ -570,6 +583,6 @@ int endpoints_start(struct ck_controller_context *cc, struct ck_error *err)
     struct ck_controller *c = ck_controller_new(&o);
     ck_controller_watch(c, si, NULL);
     ck_controller_watch(c, pi, ep_pod_keys);
-    ck_controller_watch(c, ei, NULL);
+    ck_controller_watch_deletions(c, ei, ep_endpoints_keys);
     return ck_controller_context_add(cc, c, 5);
 }
