@@ -289,6 +289,21 @@ struct runc_result {
     char msg[512]; /* runc's error message when status != 0 */
 };
 
+char **kl_shim_environ(const char *marker)
+{
+    size_t ne = 0;
+    while (environ && environ[ne])
+        ne++;
+    char **envp = ck_xcalloc(ne + 2, sizeof(char *));
+    size_t k = 0;
+    for (size_t i = 0; i < ne; i++)
+        if (strncmp(environ[i], KL_SHIM_ENV "=", sizeof(KL_SHIM_ENV)) != 0)
+            envp[k++] = environ[i];
+    envp[k++] = (char *)marker;
+    envp[k] = NULL;
+    return envp;
+}
+
 void kl_child_signals_default(void)
 {
     sigset_t none;
@@ -923,17 +938,7 @@ static int spawn_shim(struct kl_runtime *rt, const char *dir, int *init_pid, str
             ck_warn("The container shim launcher is gone, starting shims by exec");
     }
     char *const argv[] = {(char *)KL_SHIM_ARGV0, (char *)dir, NULL};
-    /* the environment: ours plus the shim marker */
-    size_t ne = 0;
-    while (environ && environ[ne])
-        ne++;
-    char **envp = ck_xcalloc(ne + 2, sizeof(char *));
-    size_t k = 0;
-    for (size_t i = 0; i < ne; i++)
-        if (strncmp(environ[i], KL_SHIM_ENV "=", sizeof(KL_SHIM_ENV)) != 0)
-            envp[k++] = environ[i];
-    envp[k++] = (char *)KL_SHIM_ENV "=1";
-    envp[k] = NULL;
+    char **envp = kl_shim_environ(KL_SHIM_ENV "=1");
 
     pid_t a = fork();
     if (a < 0) {

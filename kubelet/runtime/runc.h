@@ -203,6 +203,10 @@ void kl_crilog_flush(struct kl_crilog_stream *st, const char *name, const struct
                      size_t max_line, struct ck_buf *out);
 void kl_crilog_stream_free(struct kl_crilog_stream *st);
 
+/* This process's environment with `marker` ("<KL_SHIM_ENV>=<mode>") in place of any shim marker
+ * it has, for exec'ing the kubelet binary as a shim or the launcher. The caller frees the array
+ * only (the strings are environ's and marker). */
+char **kl_shim_environ(const char *marker);
 /* For a forked child about to exec or run a shim: no blocked signals, default dispositions (an
  * ignored SIGPIPE would otherwise be inherited by runc and the container's processes). */
 void kl_child_signals_default(void);

@@ -42,16 +42,7 @@ int kl_zygote_start(struct kl_zygote **out)
     memcpy(space, "zygote", 6);
     space[KL_ZYGOTE_ARG_SPACE] = '\0';
     char *const argv[] = {(char *)KL_SHIM_ARGV0, space, NULL};
-    size_t ne = 0;
-    while (environ && environ[ne])
-        ne++;
-    char **envp = ck_xcalloc(ne + 2, sizeof(char *));
-    size_t k = 0;
-    for (size_t i = 0; i < ne; i++)
-        if (strncmp(environ[i], KL_SHIM_ENV "=", sizeof(KL_SHIM_ENV)) != 0)
-            envp[k++] = environ[i];
-    envp[k++] = (char *)KL_SHIM_ENV "=zygote";
-    envp[k] = NULL;
+    char **envp = kl_shim_environ(KL_SHIM_ENV "=zygote");
     int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     pid_t parent = getpid();
     pid_t pid = fork();
