@@ -373,6 +373,63 @@ static int check_body_fields(struct ck_http_req *req, const struct resource *r,
 
 /* ---- create ---- */
 
+/* A namespaced object's namespace is the request's: an empty one is filled in, another one
+ * is a 400, as upstream. */
+static int adopt_request_namespace(const struct resource *r, const struct request_info *ri,
+                                   cJSON *obj, struct ck_error *err)
+{
+    if (!r->namespaced)
+        return 0;
+    const char *ns = meta_namespace(obj);
+    if (ns[0] && strcmp(ns, ri->namespace_))
+        return ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                            "the namespace of the provided object does not match the namespace "
+                            "sent on the request");
+    meta_set_str(obj, "namespace", ri->namespace_);
+    return 0;
+}
+
+/* The rest of every create once obj is prepared and its field manager recorded: mutating
+ * admission, validation, namespace admission, the resource's hooks, storage (one transaction
+ * guarded on the cached namespace) and the 201 response. Takes nothing from obj's owner. */
+static int admit_and_store(struct apiserver *s, struct ck_http_req *req,
+                           const struct request_info *ri, const struct resource *r, cJSON *obj,
+                           bool dry, struct ck_error *err)
+{
+    /* after the field manager, as upstream: what admission adds belongs to no manager */
+    const struct resource_hooks *h = hooks_for(r);
+    int rc;
+    if (h && h->admit && (rc = h->admit(s, obj, err)) < 0)
+        return rc;
+    struct field_errors fe = FIELD_ERRORS_INIT;
+    meta_validate_create(r, obj, &fe);
+    if (fe.len) {
+        rc = fe_to_error(&fe, r->group, r->kind, meta_name(obj), err);
+        field_errors_free(&fe);
+        return rc;
+    }
+    int64_t ns_rv = 0;
+    if ((rc = admit_namespace(s, r, ri->namespace_, meta_name(obj), &ns_rv, err)) < 0)
+        return rc;
+    if (!dry && h && h->create && (rc = h->create(s, obj, err)) < 0)
+        return rc;
+    if (!dry) {
+        /* admitted on the cached namespace: one transaction checks it is still that one */
+        rc = store_create_guarded(&s->store, r, obj, ns_rv ? namespaces_resource() : NULL,
+                                  "", ri->namespace_, ns_rv, err);
+        if (rc == -ESTALE && (rc = admit_namespace(s, r, ri->namespace_, meta_name(obj), NULL,
+                                                   err)) == 0)
+            rc = store_create(&s->store, r, obj, err);
+        if (rc < 0) {
+            if (h && h->create_failed)
+                h->create_failed(s, obj);
+            return rc;
+        }
+    }
+    codec_respond(req, 201, obj);
+    return 0;
+}
+
 static int do_create(struct apiserver *s, struct ck_http_req *req, const struct request_info *ri,
                      const struct resource *r, struct ck_error *err)
 {
@@ -384,50 +441,12 @@ static int do_create(struct apiserver *s, struct ck_http_req *req, const struct 
     bool dry = rest_dry_run(req, err, &rc);
     if (rc < 0)
         goto out;
-    if ((rc = check_body_fields(req, r, "CreateOptions", obj, dup_keys, err)) < 0)
+    if ((rc = check_body_fields(req, r, "CreateOptions", obj, dup_keys, err)) < 0 ||
+        (rc = adopt_request_namespace(r, ri, obj, err)) < 0)
         goto out;
-    const char *ns = meta_namespace(obj);
-    if (r->namespaced) {
-        if (ns[0] && strcmp(ns, ri->namespace_)) {
-            rc = ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
-                              "the namespace of the provided object does not match the namespace "
-                              "sent on the request");
-            goto out;
-        }
-        meta_set_str(obj, "namespace", ri->namespace_);
-    }
     meta_prepare_create(r, obj);
     rest_record_update(req, r, NULL, obj, "");
-    /* after the field manager, as upstream: what admission adds belongs to no manager */
-    const struct resource_hooks *h = hooks_for(r);
-    if (h && h->admit && (rc = h->admit(s, obj, err)) < 0)
-        goto out;
-    struct field_errors fe = FIELD_ERRORS_INIT;
-    meta_validate_create(r, obj, &fe);
-    if (fe.len) {
-        rc = fe_to_error(&fe, r->group, r->kind, meta_name(obj), err);
-        field_errors_free(&fe);
-        goto out;
-    }
-    int64_t ns_rv = 0;
-    if ((rc = admit_namespace(s, r, ri->namespace_, meta_name(obj), &ns_rv, err)) < 0)
-        goto out;
-    if (!dry && h && h->create && (rc = h->create(s, obj, err)) < 0)
-        goto out;
-    if (!dry) {
-        /* admitted on the cached namespace: one transaction checks it is still that one */
-        rc = store_create_guarded(&s->store, r, obj, ns_rv ? namespaces_resource() : NULL,
-                                  "", ri->namespace_, ns_rv, err);
-        if (rc == -ESTALE && (rc = admit_namespace(s, r, ri->namespace_, meta_name(obj), NULL,
-                                                   err)) == 0)
-            rc = store_create(&s->store, r, obj, err);
-        if (rc < 0) {
-            if (h && h->create_failed)
-                h->create_failed(s, obj);
-            goto out;
-        }
-    }
-    codec_respond(req, 201, obj);
+    rc = admit_and_store(s, req, ri, r, obj, dry, err);
 out:
     cJSON_Delete(obj);
     return rc;
@@ -624,40 +643,13 @@ static int apply_create(struct apiserver *s, struct ck_http_req *req, const stru
                           meta_name(obj), ri->name);
         goto out;
     }
-    if (r->namespaced) {
-        const char *ns = meta_namespace(obj);
-        if (ns[0] && strcmp(ns, ri->namespace_)) {
-            rc = ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
-                              "the namespace of the provided object does not match the namespace "
-                              "sent on the request");
-            goto out;
-        }
-        meta_set_str(obj, "namespace", ri->namespace_);
-    }
+    if ((rc = adopt_request_namespace(r, ri, obj, err)) < 0)
+        goto out;
     cJSON *mf = ck_json_detach(obj, "metadata.managedFields");
     meta_prepare_create(r, obj);
     if (mf)
         cJSON_AddItemToObject(meta_of(obj), "managedFields", mf);
-    const struct resource_hooks *h = hooks_for(r);
-    if (h && h->admit && (rc = h->admit(s, obj, err)) < 0)
-        goto out;
-    struct field_errors fe = FIELD_ERRORS_INIT;
-    meta_validate_create(r, obj, &fe);
-    if (fe.len) {
-        rc = fe_to_error(&fe, r->group, r->kind, meta_name(obj), err);
-        field_errors_free(&fe);
-        goto out;
-    }
-    if ((rc = admit_namespace(s, r, ri->namespace_, meta_name(obj), NULL, err)) < 0)
-        goto out;
-    if (!c->dry && h && h->create && (rc = h->create(s, obj, err)) < 0)
-        goto out;
-    if (!c->dry && (rc = store_create(&s->store, r, obj, err)) < 0) {
-        if (h && h->create_failed)
-            h->create_failed(s, obj);
-        goto out;
-    }
-    codec_respond(req, 201, obj);
+    rc = admit_and_store(s, req, ri, r, obj, c->dry, err);
 out:
     cJSON_Delete(obj);
     return rc;
@@ -682,16 +674,8 @@ static int do_write(struct apiserver *s, struct ck_http_req *req, const struct r
                               name, ri->name);
             goto out;
         }
-        const char *ns = meta_namespace(input);
-        if (r->namespaced) {
-            if (ns[0] && strcmp(ns, ri->namespace_)) {
-                rc = ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
-                                  "the namespace of the provided object does not match the "
-                                  "namespace sent on the request");
-                goto out;
-            }
-            meta_set_str(input, "namespace", ri->namespace_);
-        }
+        if ((rc = adopt_request_namespace(r, ri, input, err)) < 0)
+            goto out;
         if ((rc = check_body_fields(req, r, "UpdateOptions", input, dup_keys, err)) < 0)
             goto out;
     } else {
