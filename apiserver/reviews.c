@@ -88,64 +88,80 @@ static void allow(cJSON *obj)
 }
 
 /* Answers the review in obj; returns 0, or a negative errno with err set. */
-static int answer(const struct request_info *ri, const struct resource *r, cJSON *obj,
-                  struct ck_error *err)
+/* How one review kind is answered: fills obj (the decoded review, the URL's namespace in it
+ * for a namespaced kind); 0, or a negative errno with err set. */
+typedef int (*answer_fn)(const struct request_info *ri, const struct resource *r, cJSON *obj,
+                         struct ck_error *err);
+
+static int token_review(const struct request_info *ri, const struct resource *r, cJSON *obj,
+                        struct ck_error *err)
 {
-    struct field_errors fe = FIELD_ERRORS_INIT;
-    const cJSON *meta = ck_json_get(obj, "metadata");
-    const cJSON *spec = ck_json_get(obj, "spec");
-    int rc = 0;
-    if (!strcmp(r->kind, "TokenReview")) {
-        if (!ck_json_get_string(spec, "token", "")[0])
-            return ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
-                                "token is required for TokenReview in authentication");
-        return 0; /* no token authenticator: the review comes back as sent */
-    }
-    if (!strcmp(r->kind, "SelfSubjectReview")) {
-        char now[CK_TIME_BUFSZ];
-        ck_time_now_string(now);
-        cJSON *m = ck_json_ensure_object(obj, "metadata");
-        cJSON_DeleteItemFromObjectCaseSensitive(m, "creationTimestamp");
-        cJSON_AddStringToObject(m, "creationTimestamp", now);
-        cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
-        cJSON *ui = cJSON_AddObjectToObject(cJSON_AddObjectToObject(obj, "status"), "userInfo");
-        cJSON_AddStringToObject(ui, "username", INSECURE_USER);
-        cJSON_AddItemToObject(ui, "groups", string_array(INSECURE_GROUPS));
-        return 0;
-    }
-    if (!strcmp(r->kind, "SelfSubjectRulesReview")) {
-        if (!ck_json_get_string(spec, "namespace", "")[0])
-            return ck_error_set(err, 400, CK_REASON_BAD_REQUEST, "no namespace on request");
-        /* upstream answers with a fresh object: an empty spec, AlwaysAllow's rules */
-        cJSON_DeleteItemFromObjectCaseSensitive(obj, "spec");
-        cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
-        cJSON_AddObjectToObject(obj, "spec");
-        cJSON *st = cJSON_AddObjectToObject(obj, "status");
-        static const char *const all[] = {"*", NULL};
-        cJSON *rr = cJSON_CreateObject();
-        cJSON_AddItemToObject(rr, "verbs", string_array(all));
-        cJSON_AddItemToObject(rr, "apiGroups", string_array(all));
-        cJSON_AddItemToObject(rr, "resources", string_array(all));
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(st, "resourceRules"), rr);
-        cJSON *nr = cJSON_CreateObject();
-        cJSON_AddItemToObject(nr, "verbs", string_array(all));
-        cJSON_AddItemToObject(nr, "nonResourceURLs", string_array(all));
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(st, "nonResourceRules"), nr);
-        cJSON_AddBoolToObject(st, "incomplete", false);
-        return 0;
-    }
-    /* the access reviews */
+    (void)ri, (void)r;
+    if (!ck_json_get_string(obj, "spec.token", "")[0])
+        return ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
+                            "token is required for TokenReview in authentication");
+    return 0; /* no token authenticator: the review comes back as sent */
+}
+
+static int self_subject_review(const struct request_info *ri, const struct resource *r,
+                               cJSON *obj, struct ck_error *err)
+{
+    (void)ri, (void)r, (void)err;
+    char now[CK_TIME_BUFSZ];
+    ck_time_now_string(now);
+    cJSON *m = ck_json_ensure_object(obj, "metadata");
+    cJSON_DeleteItemFromObjectCaseSensitive(m, "creationTimestamp");
+    cJSON_AddStringToObject(m, "creationTimestamp", now);
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
+    cJSON *ui = cJSON_AddObjectToObject(cJSON_AddObjectToObject(obj, "status"), "userInfo");
+    cJSON_AddStringToObject(ui, "username", INSECURE_USER);
+    cJSON_AddItemToObject(ui, "groups", string_array(INSECURE_GROUPS));
+    return 0;
+}
+
+static int self_subject_rules_review(const struct request_info *ri, const struct resource *r,
+                                     cJSON *obj, struct ck_error *err)
+{
+    (void)ri, (void)r;
+    if (!ck_json_get_string(obj, "spec.namespace", "")[0])
+        return ck_error_set(err, 400, CK_REASON_BAD_REQUEST, "no namespace on request");
+    /* upstream answers with a fresh object: an empty spec, AlwaysAllow's rules */
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, "spec");
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
+    cJSON_AddObjectToObject(obj, "spec");
+    cJSON *st = cJSON_AddObjectToObject(obj, "status");
+    static const char *const all[] = {"*", NULL};
+    cJSON *rr = cJSON_CreateObject();
+    cJSON_AddItemToObject(rr, "verbs", string_array(all));
+    cJSON_AddItemToObject(rr, "apiGroups", string_array(all));
+    cJSON_AddItemToObject(rr, "resources", string_array(all));
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(st, "resourceRules"), rr);
+    cJSON *nr = cJSON_CreateObject();
+    cJSON_AddItemToObject(nr, "verbs", string_array(all));
+    cJSON_AddItemToObject(nr, "nonResourceURLs", string_array(all));
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(st, "nonResourceRules"), nr);
+    cJSON_AddBoolToObject(st, "incomplete", false);
+    return 0;
+}
+
+/* SubjectAccessReview, SelfSubjectAccessReview (no user to check) and
+ * LocalSubjectAccessReview (bound to the URL's namespace): validated, then allowed. */
+static int access_review(const struct request_info *ri, const struct resource *r, cJSON *obj,
+                         struct ck_error *err)
+{
     bool self = !strcmp(r->kind, "SelfSubjectAccessReview");
-    bool local = !strcmp(r->kind, "LocalSubjectAccessReview");
-    if (local && strcmp(ck_json_get_string(meta, "namespace", ""), ri->namespace_))
+    bool local = r->namespaced;
+    const cJSON *spec = ck_json_get(obj, "spec");
+    const char *ns = ck_json_get_string(obj, "metadata.namespace", "");
+    if (local && strcmp(ns, ri->namespace_))
         return ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
                             "spec.resourceAttributes.namespace must match namespace: %s",
                             ri->namespace_);
+    struct field_errors fe = FIELD_ERRORS_INIT;
     check_access_spec(&fe, spec, self);
     check_metadata(&fe, ck_json_get(obj, "metadata"), local);
     if (local) {
         const cJSON *ra = ck_json_get(spec, "resourceAttributes");
-        const char *ns = ck_json_get_string(obj, "metadata.namespace", "");
         if (ra && !cJSON_IsNull(ra) && strcmp(ck_json_get_string(ra, "namespace", ""), ns))
             fe_add_str(&fe, FE_INVALID, "spec.resourceAttributes.namespace",
                        ck_json_get_string(ra, "namespace", ""), "must match metadata.namespace");
@@ -154,13 +170,34 @@ static int answer(const struct request_info *ri, const struct resource *r, cJSON
             add_non_resource_error(&fe, "spec.nonResourceAttributes", nra,
                                    "disallowed on this kind of request");
     }
-    if (fe.len)
-        rc = fe_to_error(&fe, r->group, r->kind, "", err);
+    int rc = fe.len ? fe_to_error(&fe, r->group, r->kind, "", err) : 0;
     field_errors_free(&fe);
-    if (rc < 0)
-        return rc;
-    allow(obj);
-    return 0;
+    if (rc == 0)
+        allow(obj);
+    return rc;
+}
+
+/* The review kinds, by kind (the resource table's rows without storage). */
+static const struct {
+    const char *kind;
+    answer_fn answer;
+} ANSWERS[] = {
+    {"TokenReview", token_review},
+    {"SelfSubjectReview", self_subject_review},
+    {"SelfSubjectRulesReview", self_subject_rules_review},
+    {"SubjectAccessReview", access_review},
+    {"SelfSubjectAccessReview", access_review},
+    {"LocalSubjectAccessReview", access_review},
+};
+
+static int answer(const struct request_info *ri, const struct resource *r, cJSON *obj,
+                  struct ck_error *err)
+{
+    for (size_t i = 0; i < sizeof(ANSWERS) / sizeof(ANSWERS[0]); i++)
+        if (!strcmp(ANSWERS[i].kind, r->kind))
+            return ANSWERS[i].answer(ri, r, obj, err);
+    return ck_error_set(err, 405, CK_REASON_METHOD_NOT_ALLOWED,
+                        "the server does not allow this method on the requested resource");
 }
 
 /* Puts obj's members in the order upstream's types print them: kind, apiVersion, metadata,
