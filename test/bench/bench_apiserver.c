@@ -298,20 +298,6 @@ static pid_t find_etcd(void)
     return found;
 }
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int port = -EADDRNOTAVAIL;
-    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
 
 static bool api_ready(void)
 {
@@ -376,7 +362,7 @@ int main(void)
     g_etcd = ck_etcd_cluster_endpoint(cl, 0);
     char bin[PATH_MAX];
     ck_test_bin("kube-apiserver", bin, sizeof(bin));
-    int port = free_port();
+    int port = ck_test_free_port();
     ck_snprintf(g_api, sizeof(g_api), "http://127.0.0.1:%d", port);
     char *servers = ck_xasprintf("--etcd-servers=%s", ck_etcd_cluster_endpoints(cl));
     char *portarg = ck_xasprintf("--insecure-port=%d", port);

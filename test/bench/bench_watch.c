@@ -39,6 +39,7 @@
 #include "buf.h"
 #include "mem.h"
 #include "test/lib/cluster.h"
+#include "test/lib/watchstream.h"
 #include "test/lib/etcd_cluster.h"
 
 #define MAX_WATCHERS 1000
@@ -59,137 +60,12 @@ static void sleep_ms(int ms)
     }
 }
 
-/* ---- a raw HTTP/1.1 watch client: non-blocking socket, chunked decoding, event lines ---- */
-
-enum wstate { WS_HEADERS, WS_SIZE, WS_DATA, WS_CRLF, WS_DONE };
-
+/* A watcher: its stream (test/lib/watchstream.h) and what it saw. */
 struct wconn {
-    int fd;
-    enum wstate st;
-    size_t chunk_left;
-    struct ck_buf in;   /* raw bytes not consumed yet */
-    struct ck_buf line; /* decoded body up to the next newline */
-    int status;         /* HTTP status once the headers are in */
-    uint64_t events;    /* measured events seen */
-    bool warm;          /* saw the warm-up event */
+    struct ck_watch_stream s;
+    uint64_t events; /* measured events seen */
+    bool warm;       /* saw the warm-up event */
 };
-
-/* Connects to 127.0.0.1:port and sends GET path; the socket is left non-blocking. */
-static int wconn_open(struct wconn *c, int port, const char *path)
-{
-    memset(c, 0, sizeof(*c));
-    ck_buf_init(&c->in);
-    ck_buf_init(&c->line);
-    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (c->fd < 0)
-        return -errno;
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (connect(c->fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-        return -errno;
-    int one = 1;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    char req[1024];
-    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: "
-                     "application/json\r\n\r\n", path);
-    if (n <= 0 || (size_t)n >= sizeof(req) || send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n)
-        return -EIO;
-    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
-    return 0;
-}
-
-static void wconn_close(struct wconn *c)
-{
-    if (c->fd >= 0)
-        close(c->fd);
-    c->fd = -1;
-    ck_buf_free(&c->in);
-    ck_buf_free(&c->line);
-}
-
-typedef void (*wline_fn)(struct wconn *c, const char *line, size_t len, void *ctx);
-
-/* Decodes what is in c->in, calling fn for every complete event line. */
-static void wconn_parse(struct wconn *c, wline_fn fn, void *ctx)
-{
-    size_t pos = 0;
-    for (;;) {
-        const char *p = c->in.data + pos;
-        size_t avail = c->in.len - pos;
-        if (c->st == WS_HEADERS) {
-            const char *end = memmem(p, avail, "\r\n\r\n", 4);
-            if (!end)
-                break;
-            if (avail >= 12 && !memcmp(p, "HTTP/1.", 7))
-                c->status = atoi(p + 9);
-            pos += (size_t)(end - p) + 4;
-            c->st = c->status == 200 ? WS_SIZE : WS_DONE;
-        } else if (c->st == WS_SIZE) {
-            const char *end = memmem(p, avail, "\r\n", 2);
-            if (!end)
-                break;
-            c->chunk_left = strtoul(p, NULL, 16);
-            pos += (size_t)(end - p) + 2;
-            c->st = c->chunk_left ? WS_DATA : WS_DONE;
-        } else if (c->st == WS_DATA) {
-            if (!avail)
-                break;
-            size_t n = avail < c->chunk_left ? avail : c->chunk_left;
-            size_t start = 0;
-            for (size_t i = 0; i < n; i++) {
-                if (p[i] != '\n')
-                    continue;
-                if (c->line.len) {
-                    ck_buf_add(&c->line, p + start, i - start);
-                    fn(c, c->line.data, c->line.len, ctx);
-                    ck_buf_reset(&c->line);
-                } else {
-                    fn(c, p + start, i - start, ctx);
-                }
-                start = i + 1;
-            }
-            ck_buf_add(&c->line, p + start, n - start);
-            pos += n;
-            c->chunk_left -= n;
-            if (!c->chunk_left)
-                c->st = WS_CRLF;
-        } else if (c->st == WS_CRLF) {
-            if (avail < 2)
-                break;
-            pos += 2;
-            c->st = WS_SIZE;
-        } else {
-            pos = c->in.len;
-            break;
-        }
-    }
-    if (pos) {
-        memmove(c->in.data, c->in.data + pos, c->in.len - pos);
-        ck_buf_truncate(&c->in, c->in.len - pos);
-    }
-}
-
-/* Reads what the socket has; false once it is closed or failed. */
-static bool wconn_read(struct wconn *c, wline_fn fn, void *ctx)
-{
-    char buf[65536];
-    for (;;) {
-        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-        if (n > 0) {
-            ck_buf_add(&c->in, buf, (size_t)n);
-            wconn_parse(c, fn, ctx);
-            if ((size_t)n < sizeof(buf)) /* drained: level-triggered polling says when more */
-                return c->st != WS_DONE;
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return c->st != WS_DONE;
-        if (n < 0 && errno == EINTR)
-            continue;
-        return false;
-    }
-}
 
 /* ---- the measurement -------------------------------------------------------------------- */
 
@@ -205,9 +81,9 @@ static atomic_int g_warm;             /* watchers that saw the warm-up event */
 static atomic_uint_fast64_t g_seen;   /* measured events received, all watchers */
 static char g_cell[32];               /* name prefix of this cell's objects */
 
-static void on_line(struct wconn *c, const char *line, size_t len, void *ctx)
+static void on_line(void *ctx, const char *line, size_t len)
 {
-    (void)ctx;
+    struct wconn *c = ctx;
     int64_t now = mono_ns();
     char pat[64];
     int pn = snprintf(pat, sizeof(pat), "\"name\":\"%s-", g_cell);
@@ -242,17 +118,18 @@ static void *poller(void *arg)
         return NULL;
     for (int i = 0; i < g_n; i++) {
         struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
-        epoll_ctl(ep, EPOLL_CTL_ADD, g_conns[i].fd, &ev);
+        epoll_ctl(ep, EPOLL_CTL_ADD, g_conns[i].s.fd, &ev);
     }
     struct epoll_event evs[256];
     while (!atomic_load(&g_stop)) {
         int r = epoll_wait(ep, evs, 256, 100);
         for (int k = 0; k < r; k++) {
             struct wconn *c = &g_conns[evs[k].data.u32];
-            if (c->fd >= 0 && !wconn_read(c, on_line, NULL)) {
-                epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-                close(c->fd);
-                c->fd = -1;
+            if (c->s.fd >= 0 &&
+                (!ck_watch_stream_read(&c->s, on_line, c) || c->s.st == CK_WS_DONE)) {
+                epoll_ctl(ep, EPOLL_CTL_DEL, c->s.fd, NULL);
+                close(c->s.fd);
+                c->s.fd = -1;
             }
         }
     }
@@ -368,8 +245,9 @@ static int run_cell(int watchers, double seconds, const char *etcd, struct cell_
              rv);
     g_n = 0;
     for (int i = 0; i < watchers; i++) {
-        if (wconn_open(&g_conns[i], g_port, path) < 0) {
-            wconn_close(&g_conns[i]);
+        memset(&g_conns[i], 0, sizeof(g_conns[i]));
+        if (ck_watch_stream_open(&g_conns[i].s, g_port, path, 0) < 0) {
+            ck_watch_stream_close(&g_conns[i].s);
             break;
         }
         g_n++;
@@ -380,7 +258,7 @@ static int run_cell(int watchers, double seconds, const char *etcd, struct cell_
     int rc = 0;
     if (pthread_create(&t, NULL, poller, NULL) != 0) {
         for (int i = 0; i < g_n; i++)
-            wconn_close(&g_conns[i]);
+            ck_watch_stream_close(&g_conns[i].s);
         curl_easy_cleanup(h);
         return -EAGAIN;
     }
@@ -427,7 +305,7 @@ static int run_cell(int watchers, double seconds, const char *etcd, struct cell_
         res->max = g_lat[g_n_lat - 1];
     }
     for (int i = 0; i < g_n; i++)
-        wconn_close(&g_conns[i]);
+        ck_watch_stream_close(&g_conns[i].s);
     /* one more event makes the server write to every closed watch and end it, so the next
      * cell starts without this one's connections (the server accepts about 1020 at once) */
     snprintf(name, sizeof(name), "%s-bye", g_cell);
@@ -437,20 +315,6 @@ static int run_cell(int watchers, double seconds, const char *etcd, struct cell_
     return rc;
 }
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int port = -EADDRNOTAVAIL;
-    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
 
 int main(void)
 {
@@ -474,7 +338,7 @@ int main(void)
     const char *etcd = ck_etcd_cluster_endpoint(cl, 0);
     char bin[PATH_MAX];
     ck_test_bin("kube-apiserver", bin, sizeof(bin));
-    g_port = free_port();
+    g_port = ck_test_free_port();
     snprintf(g_api, sizeof(g_api), "http://127.0.0.1:%d", g_port);
     char *servers = ck_xasprintf("--etcd-servers=%s", ck_etcd_cluster_endpoints(cl));
     char *portarg = ck_xasprintf("--insecure-port=%d", g_port);

@@ -58,6 +58,7 @@
 #include "kubelet/runtime/layers.h"
 #include "kubelet/runtime/registry.h"
 #include "mem.h"
+#include "test/lib/cluster.h"
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
 
@@ -164,20 +165,6 @@ static char *file_digest(const char *path)
     return s;
 }
 
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof(a);
-    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-        getsockname(s, (struct sockaddr *)&a, &l) < 0) {
-        if (s >= 0)
-            close(s);
-        return -1;
-    }
-    close(s);
-    return ntohs(a.sin_port);
-}
 
 static bool port_open(int port)
 {
@@ -763,7 +750,7 @@ static int setup_all(void **state)
     snprintf(g_tmp, sizeof(g_tmp), "/tmp/klimg-it-%d", (int)getpid());
     if (mkdir(g_tmp, 0700) < 0)
         return -1;
-    g_port = free_port();
+    g_port = ck_test_free_port();
     snprintf(g_host, sizeof(g_host), "127.0.0.1:%d", g_port);
     char *cfg = registry_config("registry", g_port, false);
     char *log = tpath("registry.log");
@@ -772,7 +759,7 @@ static int setup_all(void **state)
     free(log);
     if (g_reg < 0 || build_images() < 0 || start_token_server() < 0)
         goto fail;
-    g_auth_port = free_port();
+    g_auth_port = ck_test_free_port();
     snprintf(g_auth_host, sizeof(g_auth_host), "127.0.0.1:%d", g_auth_port);
     cfg = registry_config("auth-registry", g_auth_port, true);
     log = tpath("auth-registry.log");
@@ -987,7 +974,7 @@ static void pulls_docker_io_names_through_mirrors_in_order(void **state)
     NEED_SETUP();
     struct kl_registry_config rc = KL_REGISTRY_CONFIG_INIT;
     char flag[256];
-    int dead = free_port();
+    int dead = ck_test_free_port();
     snprintf(flag, sizeof(flag), "docker.io=http://127.0.0.1:%d", dead);
     assert_int_equal(kl_registry_config_add_mirror(&rc, flag, NULL), 0);
     snprintf(flag, sizeof(flag), "docker.io=http://%s", g_host);
@@ -1557,7 +1544,7 @@ static void pull_policies_like_the_kubelet(void **state)
     NEED_SETUP();
     struct kl_registry_config dead = KL_REGISTRY_CONFIG_INIT;
     char flag[256];
-    snprintf(flag, sizeof(flag), "%s=http://127.0.0.1:%d", g_host, free_port());
+    snprintf(flag, sizeof(flag), "%s=http://127.0.0.1:%d", g_host, ck_test_free_port());
     assert_int_equal(kl_registry_config_add_mirror(&dead, flag, NULL), 0);
     dead.mirrors_only = true;
     char *ref = ref_of(g_host, "test/busybox:1.36");

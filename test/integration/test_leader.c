@@ -302,16 +302,6 @@ static void leader_loses_lease_when_it_cannot_renew(void **state)
 
 /* ---- the binaries -------------------------------------------------------------------------- */
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    bind(fd, (struct sockaddr *)&a, sizeof(a));
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
 
 struct proc {
     pid_t pid;
@@ -323,7 +313,7 @@ static void spawn_component(struct proc *p, const char *bin_name, int idx)
 {
     char bin[PATH_MAX], master[128], port[32];
     ck_test_bin(bin_name, bin, sizeof(bin));
-    p->port = free_port();
+    p->port = ck_test_free_port();
     snprintf(master, sizeof(master), "--master=%s", ck_test_cluster_url(cluster));
     snprintf(port, sizeof(port), "--secure-port=%d", p->port);
     snprintf(p->log, sizeof(p->log), "%s/%s-%d.log", ck_test_cluster_dir(cluster), bin_name, idx);

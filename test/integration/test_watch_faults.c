@@ -38,6 +38,7 @@
 #include "json.h"
 #include "mem.h"
 #include "test/lib/cluster.h"
+#include "test/lib/watchstream.h"
 #include "test/lib/etcd_cluster.h"
 
 #define PREFIX "/registry-ckwf"
@@ -66,20 +67,6 @@ struct env {
     char log[PATH_MAX];
 };
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int port = -EADDRNOTAVAIL;
-    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
 
 static size_t sink(char *p, size_t size, size_t n, void *ud)
 {
@@ -132,7 +119,7 @@ static int env_start(struct env *e, int members, int only, const char *extra)
         return rc;
     char bin[PATH_MAX];
     ck_test_bin("kube-apiserver", bin, sizeof(bin));
-    e->port = free_port();
+    e->port = ck_test_free_port();
     snprintf(e->url, sizeof(e->url), "http://127.0.0.1:%d", e->port);
     snprintf(e->log, sizeof(e->log), "%s/kube-apiserver.log", ck_etcd_cluster_dir(e->etcd));
     char *servers = ck_xasprintf("--etcd-servers=%s", only >= 0
@@ -241,8 +228,6 @@ static void list_rv(struct env *e, char *rv, size_t size, int *items)
 
 /* ---- watch clients: raw sockets, chunked decoding, events parsed into a list ---------- */
 
-enum wstate { WS_HEADERS, WS_SIZE, WS_DATA, WS_CRLF, WS_DONE };
-
 struct wevent {
     char type[16];
     char name[64];
@@ -250,12 +235,9 @@ struct wevent {
     int code; /* ERROR: the Status code */
 };
 
+/* A watch stream (test/lib/watchstream.h) and the events it brought. */
 struct watcher {
-    int fd;
-    enum wstate st;
-    size_t chunk_left;
-    struct ck_buf in, line;
-    int status;
+    struct ck_watch_stream s;
     bool ended; /* the stream ended (terminating chunk or connection closed) */
     struct wevent *ev;
     size_t n, cap;
@@ -264,40 +246,20 @@ struct watcher {
 static int watcher_open(struct watcher *w, int port, const char *path, int rcvbuf)
 {
     memset(w, 0, sizeof(*w));
-    ck_buf_init(&w->in);
-    ck_buf_init(&w->line);
-    w->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (w->fd < 0)
-        return -errno;
-    if (rcvbuf > 0)
-        setsockopt(w->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (connect(w->fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-        return -errno;
-    char req[1024];
-    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
-    if (n <= 0 || (size_t)n >= sizeof(req) || send(w->fd, req, (size_t)n, MSG_NOSIGNAL) != n)
-        return -EIO;
-    fcntl(w->fd, F_SETFL, fcntl(w->fd, F_GETFL) | O_NONBLOCK);
-    return 0;
+    return ck_watch_stream_open(&w->s, port, path, rcvbuf);
 }
 
 static void watcher_close(struct watcher *w)
 {
-    if (w->fd >= 0)
-        close(w->fd);
-    w->fd = -1;
-    ck_buf_free(&w->in);
-    ck_buf_free(&w->line);
+    ck_watch_stream_close(&w->s);
     free(w->ev);
     w->ev = NULL;
     w->n = w->cap = 0;
 }
 
-static void on_line(struct watcher *w, const char *s, size_t len)
+static void on_line(void *ctx, const char *s, size_t len)
 {
+    struct watcher *w = ctx;
     cJSON *o = ck_json_parse(s, len, NULL);
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
@@ -317,80 +279,16 @@ static void on_line(struct watcher *w, const char *s, size_t len)
     cJSON_Delete(o);
 }
 
-static void watcher_parse(struct watcher *w)
-{
-    size_t pos = 0;
-    for (;;) {
-        const char *p = w->in.data + pos;
-        size_t avail = w->in.len - pos;
-        if (w->st == WS_HEADERS) {
-            const char *end = memmem(p, avail, "\r\n\r\n", 4);
-            if (!end)
-                break;
-            if (avail >= 12 && !memcmp(p, "HTTP/1.", 7))
-                w->status = atoi(p + 9);
-            pos += (size_t)(end - p) + 4;
-            w->st = w->status == 200 ? WS_SIZE : WS_DONE;
-        } else if (w->st == WS_SIZE) {
-            const char *end = memmem(p, avail, "\r\n", 2);
-            if (!end)
-                break;
-            w->chunk_left = strtoul(p, NULL, 16);
-            pos += (size_t)(end - p) + 2;
-            w->st = w->chunk_left ? WS_DATA : WS_DONE;
-        } else if (w->st == WS_DATA) {
-            if (!avail)
-                break;
-            size_t n = avail < w->chunk_left ? avail : w->chunk_left;
-            size_t start = 0;
-            for (size_t i = 0; i < n; i++) {
-                if (p[i] != '\n')
-                    continue;
-                ck_buf_add(&w->line, p + start, i - start);
-                on_line(w, w->line.data, w->line.len);
-                ck_buf_reset(&w->line);
-                start = i + 1;
-            }
-            ck_buf_add(&w->line, p + start, n - start);
-            pos += n;
-            w->chunk_left -= n;
-            if (!w->chunk_left)
-                w->st = WS_CRLF;
-        } else if (w->st == WS_CRLF) {
-            if (avail < 2)
-                break;
-            pos += 2;
-            w->st = WS_SIZE;
-        } else {
-            w->ended = true;
-            pos = w->in.len;
-            break;
-        }
-    }
-    if (pos) {
-        memmove(w->in.data, w->in.data + pos, w->in.len - pos);
-        ck_buf_truncate(&w->in, w->in.len - pos);
-    }
-}
-
-/* Reads what the socket has. */
+/* Reads what the socket has; the stream has ended at its terminating chunk or when the
+ * connection closed (then closed here). */
 static void watcher_read(struct watcher *w)
 {
-    char buf[65536];
-    while (w->fd >= 0) {
-        ssize_t n = recv(w->fd, buf, sizeof(buf), 0);
-        if (n > 0) {
-            ck_buf_add(&w->in, buf, (size_t)n);
-            watcher_parse(w);
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        w->ended = true; /* closed or failed */
-        close(w->fd);
-        w->fd = -1;
+    if (!ck_watch_stream_read(&w->s, on_line, w)) {
+        w->ended = true;
+        close(w->s.fd);
+        w->s.fd = -1;
+    } else if (w->s.st == CK_WS_DONE) {
+        w->ended = true;
     }
 }
 
@@ -402,7 +300,7 @@ static void pump(struct watcher *ws, int n, const bool *skip, int ms, bool (*don
     int64_t until = now_ms() + ms;
     while (now_ms() < until && !(done && done(ctx))) {
         for (int i = 0; i < n; i++) {
-            pf[i].fd = skip && skip[i] ? -1 : ws[i].fd;
+            pf[i].fd = skip && skip[i] ? -1 : ws[i].s.fd;
             pf[i].events = POLLIN;
             pf[i].revents = 0;
         }

@@ -188,7 +188,7 @@ const char *ck_test_bin(const char *name, char *buf, size_t size)
 
 /* ---- the cluster --------------------------------------------------------------------------- */
 
-static int free_port(void)
+int ck_test_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -333,7 +333,7 @@ int ck_test_cluster_start(const struct ck_test_cluster_opts *opts, struct ck_tes
     char bin[PATH_MAX];
     ck_test_bin("kube-apiserver", bin, sizeof(bin));
     for (int attempt = 0; attempt < 3; attempt++) {
-        c->port = free_port();
+        c->port = ck_test_free_port();
         if (c->port < 0) {
             rc = c->port;
             break;

@@ -49,6 +49,8 @@ int ck_test_cluster_check_logs(struct ck_test_cluster *c);
 
 /* The path of binary `name` under $CKUBE_BIN (default "bin"), into buf. */
 const char *ck_test_bin(const char *name, char *buf, size_t size);
+/* A TCP port on 127.0.0.1 that was free a moment ago, or a negative errno. */
+int ck_test_free_port(void);
 
 /* Spawns argv (argv[0] a path) with stdout/stderr appended to log (NULL: /dev/null) and
  * PR_SET_PDEATHSIG(SIGKILL); the child is killed at exit if still running. Returns the pid or
