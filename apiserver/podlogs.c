@@ -14,6 +14,7 @@
 #include "json.h"
 #include "log.h"
 #include "mem.h"
+#include "podutil.h"
 #include "registry/fielderr.h"
 #include "registry/resources.h"
 #include "store.h"
@@ -114,29 +115,13 @@ static int parse_opts(struct ck_http_req *req, const char *pod, struct log_opts 
 
 /* ---- the container ---- */
 
-static const char *const CONTAINER_LISTS[] = {"spec.initContainers", "spec.containers",
-                                              "spec.ephemeralContainers"};
-
-static bool pod_has_container(const cJSON *pod, const char *name)
-{
-    for (size_t i = 0; i < CK_ARRAY_SIZE(CONTAINER_LISTS); i++) {
-        const cJSON *c;
-        cJSON_ArrayForEach(c, ck_json_get(pod, CONTAINER_LISTS[i]))
-        {
-            if (!strcmp(ck_json_get_string(c, "name", ""), name))
-                return true;
-        }
-    }
-    return false;
-}
-
 /* upstream's validateContainer: the one container when there is one, else an error naming
  * every container (init, regular, ephemeral: the order podutil.VisitContainers walks) */
 static int choose_container(const cJSON *pod, const char *pod_name, const char *given,
                             const char **out, struct ck_error *err)
 {
     if (given[0]) {
-        if (!pod_has_container(pod, given))
+        if (!ck_pod_container(pod, given))
             return ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
                                 "container %s is not valid for pod %s", given, pod_name);
         *out = given;
@@ -152,9 +137,9 @@ static int choose_container(const cJSON *pod, const char *pod_name, const char *
         return ck_error_set(err, 400, CK_REASON_BAD_REQUEST,
                             "a container name must be specified for pod %s", pod_name);
     CK_AUTOBUF struct ck_buf names = CK_BUF_INIT;
-    for (size_t i = 0; i < CK_ARRAY_SIZE(CONTAINER_LISTS); i++) {
+    for (size_t i = 0; i < CK_POD_CONTAINER_LISTS_N; i++) {
         const cJSON *c;
-        cJSON_ArrayForEach(c, ck_json_get(pod, CONTAINER_LISTS[i]))
+        cJSON_ArrayForEach(c, ck_json_get(pod, ck_pod_container_lists[i]))
         {
             ck_buf_printf(&names, "%s%s", names.len ? " " : "", ck_json_get_string(c, "name", ""));
         }

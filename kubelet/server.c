@@ -19,6 +19,7 @@
 #include "kubelet/logs.h"
 #include "log.h"
 #include "mem.h"
+#include "podutil.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -127,23 +128,6 @@ static int parse_log_query(struct ck_http_req *req, struct log_query *q, struct 
     }
     return 0;
 }
-
-static bool spec_has_container(const cJSON *pod, const char *name)
-{
-    static const char *const lists[] = {"spec.containers", "spec.initContainers",
-                                        "spec.ephemeralContainers"};
-    for (size_t i = 0; i < CK_ARRAY_SIZE(lists); i++) {
-        const cJSON *c;
-        cJSON_ArrayForEach(c, ck_json_get(pod, lists[i]))
-        {
-            if (!strcmp(ck_json_get_string(c, "name", ""), name))
-                return true;
-        }
-    }
-    return false;
-}
-
-
 
 /* ---- /containerLogs: the stream ---- */
 
@@ -277,7 +261,7 @@ static void serve_logs(struct kl_server *s, struct ck_http_req *req, const char 
         respond_text(req, 404, "pod \"%s\" does not exist", pod);
         return;
     }
-    if (!spec_has_container(o->json, ctr)) {
+    if (!ck_pod_container(o->json, ctr)) {
         ck_obj_unref(o);
         respond_text(req, 404, "container \"%s\" not found in pod \"%s\"", ctr, pod);
         return;
