@@ -13,25 +13,7 @@
 # One lab for the file, with its own prefix, subnets and directory; down in teardown_file.
 
 ROOT=${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-LAB=$ROOT/deploy/lab
-
-lab() {
-    "$LAB" --dir "$T_DIR" "$@"
-}
-
-k() {
-    kubectl --kubeconfig "$T_DIR/kubeconfig" "$@"
-}
-
-wait_for() {
-    local limit=$1
-    shift
-    local deadline=$((SECONDS + limit))
-    until "$@"; do
-        [ $SECONDS -lt $deadline ] || return 1
-        sleep 0.25
-    done
-}
+. "$ROOT/test/lib/e2e.sh" # LAB, lab, k, wait_for
 
 ready_pods() {
     local want=$1
@@ -117,38 +99,24 @@ setup_file() {
     for b in kubelet kube-proxy ckube-dns kube-controller-manager kube-scheduler; do
         [ -x "$bin/$b" ] || skip "$bin/$b is not built"
     done
-    export T_ID="$((RANDOM % 100))$(head -c 2 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-    export T_PREFIX="ckd${T_ID}"
-    export T_DIR="$BATS_FILE_TMPDIR/lab"
-    export T_SUBNET="10.250.$((100 + RANDOM % 150))"
-    export T_PODNET="10.$((200 + RANDOM % 50))"
-    export T_SVCNET="10.$((160 + RANDOM % 30))"
-    export T_SVC="$T_SVCNET.0.0/16"
+    e2e_lab_up ckd 10.250 2 || return 0
     export T_DNS="$T_SVCNET.0.10"
-    local rc=0
-    "$LAB" up --dir "$T_DIR" --prefix "$T_PREFIX" --subnet "$T_SUBNET" --pod-net "$T_PODNET" \
-        --service-cidr "$T_SVC" --bin "$bin" --nodes 2 >"$BATS_FILE_TMPDIR/up.out" 2>&1 || rc=$?
-    echo "$rc" >"$BATS_FILE_TMPDIR/up.rc"
-    [ "$rc" = 0 ] || return 0
     {
         manifests | k apply -f - &&
             wait_for 120 ready_pods 2 -n kube-system -l k8s-app=kube-dns &&
             wait_for 60 ready_pods 2 -l app=hl &&
             probe_yaml | k apply -f - &&
             wait_for 90 probe_done
-    } >"$BATS_FILE_TMPDIR/apply.out" 2>&1 || echo 1 >"$BATS_FILE_TMPDIR/up.rc"
+    } >"$BATS_FILE_TMPDIR/apply.out" 2>&1 || e2e_lab_failed
     return 0
 }
 
 teardown_file() {
-    [ -n "${T_DIR:-}" ] || return 0
-    "$LAB" down --dir "$T_DIR" >/dev/null 2>&1
-    return 0
+    e2e_lab_down
 }
 
 setup() {
-    [ "$(cat "$BATS_FILE_TMPDIR/up.rc" 2>/dev/null)" = 0 ] || {
-        cat "$BATS_FILE_TMPDIR/up.out" "$BATS_FILE_TMPDIR/apply.out" 2>/dev/null
+    e2e_lab_check "$BATS_FILE_TMPDIR/apply.out" || {
         k -n kube-system get all 2>/dev/null
         false
     }

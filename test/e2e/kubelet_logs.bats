@@ -9,22 +9,7 @@
 # One lab for the file (unique prefix, subnets, directory), torn down in teardown_file.
 
 ROOT=${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-LAB=$ROOT/deploy/lab
-
-k() {
-    kubectl --kubeconfig "$T_DIR/kubeconfig" "$@"
-}
-
-# wait_for SECONDS CMD...: until CMD succeeds (polled every 0.25 s)
-wait_for() {
-    local limit=$1
-    shift
-    local deadline=$((SECONDS + limit))
-    until "$@"; do
-        [ $SECONDS -lt $deadline ] || return 1
-        sleep 0.25
-    done
-}
+. "$ROOT/test/lib/e2e.sh" # LAB, lab, k, wait_for
 
 jp() {
     k get pod "$1" -o "jsonpath=$2" 2>/dev/null
@@ -109,35 +94,16 @@ setup_file() {
     command -v runc >/dev/null || skip "runc is not installed"
     local bin=${CKUBE_BIN:-$ROOT/bin}
     [ -x "$bin/kubelet" ] || skip "$bin/kubelet is not built"
-    export T_ID="$((RANDOM % 100))$(head -c 2 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-    export T_PREFIX="cklg${T_ID}"
-    export T_DIR="$BATS_FILE_TMPDIR/lab"
-    export T_SUBNET="10.251.$((100 + RANDOM % 150))"
-    export T_PODNET="10.$((200 + RANDOM % 50))"
-    export T_SVC="10.$((160 + RANDOM % 30)).0.0/16"
-    export T_BIN="$bin"
-    "$LAB" up --dir "$T_DIR" --prefix "$T_PREFIX" --subnet "$T_SUBNET" --pod-net "$T_PODNET" \
-        --service-cidr "$T_SVC" --bin "$T_BIN" --nodes 1 >"$BATS_FILE_TMPDIR/up.out" 2>&1
-    echo "$?" >"$BATS_FILE_TMPDIR/up.rc"
-    [ "$(cat "$BATS_FILE_TMPDIR/up.rc")" = 0 ] || return 0
+    e2e_lab_up cklg 10.251 1 || return 0
     pods_yaml | kubectl --kubeconfig "$T_DIR/kubeconfig" apply -f - >"$BATS_FILE_TMPDIR/apply.out" 2>&1
 }
 
 teardown_file() {
-    [ -n "${T_DIR:-}" ] || return 0
-    "$LAB" down --dir "$T_DIR" >/dev/null 2>&1
-    local d
-    for d in /sys/fs/cgroup/*/"$T_PREFIX"-node-* /sys/fs/cgroup/"$T_PREFIX"-node-*; do
-        [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-    done
-    return 0
+    e2e_lab_down
 }
 
 setup() {
-    [ "$(cat "$BATS_FILE_TMPDIR/up.rc" 2>/dev/null)" = 0 ] || {
-        cat "$BATS_FILE_TMPDIR/up.out" 2>/dev/null
-        false
-    }
+    e2e_lab_check
 }
 
 @test "kubelet logs: the Node advertises the kubelet port; /pods and /healthz answer on it" {

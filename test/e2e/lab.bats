@@ -10,11 +10,7 @@
 # the lab, not the node daemons. Pods on the lab's real kubelets: kubelet.bats.
 
 ROOT=${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-LAB=$ROOT/deploy/lab
-
-lab() {
-    "$LAB" --dir "$T_DIR" "$@"
-}
+. "$ROOT/test/lib/e2e.sh" # LAB, lab, k, wait_for
 
 lab_up() {
     "$LAB" up --dir "$T_DIR" --prefix "$T_PREFIX" --subnet "$T_SUBNET" --pod-net "$T_PODNET" \

@@ -9,32 +9,13 @@
 # One lab for the file, with its own prefix, subnets and directory; down in teardown_file.
 
 ROOT=${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
-LAB=$ROOT/deploy/lab
-
-lab() {
-    "$LAB" --dir "$T_DIR" "$@"
-}
-
-k() {
-    kubectl --kubeconfig "$T_DIR/kubeconfig" "$@"
-}
+. "$ROOT/test/lib/e2e.sh" # LAB, lab, k, wait_for
 
 # node N's network namespace: on N CMD...
 on() {
     local n=$1
     shift
     nsenter "--net=/run/netns/$T_PREFIX-node-$n" "$@"
-}
-
-# wait_for SECONDS CMD...: until CMD succeeds (polled every 0.25 s)
-wait_for() {
-    local limit=$1
-    shift
-    local deadline=$((SECONDS + limit))
-    until "$@"; do
-        [ $SECONDS -lt $deadline ] || return 1
-        sleep 0.25
-    done
 }
 
 svc_ip() {
@@ -167,28 +148,14 @@ setup_file() {
     command -v runc >/dev/null || skip "runc is not installed"
     local bin=${CKUBE_BIN:-$ROOT/bin}
     [ -x "$bin/kubelet" ] && [ -x "$bin/kube-proxy" ] || skip "kubelet or kube-proxy not built"
-    export T_ID="$((RANDOM % 100))$(head -c 2 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-    export T_PREFIX="ckp${T_ID}"
-    export T_DIR="$BATS_FILE_TMPDIR/lab"
-    export T_SUBNET="10.250.$((100 + RANDOM % 150))"
-    export T_PODNET="10.$((200 + RANDOM % 50))"
-    export T_SVC="10.$((160 + RANDOM % 30)).0.0/16"
     export T_NP=$((30100 + (RANDOM % 1000) * 2)) # and T_NP + 1, both below 32768
-    export T_BIN="$bin"
-    local rc=0
-    "$LAB" up --dir "$T_DIR" --prefix "$T_PREFIX" --subnet "$T_SUBNET" --pod-net "$T_PODNET" \
-        --service-cidr "$T_SVC" --bin "$T_BIN" --nodes 2 >"$BATS_FILE_TMPDIR/up.out" 2>&1 || rc=$?
-    echo "$rc" >"$BATS_FILE_TMPDIR/up.rc"
-    [ "$(cat "$BATS_FILE_TMPDIR/up.rc")" = 0 ] || return 0
-    manifests | kubectl --kubeconfig "$T_DIR/kubeconfig" apply -f - >"$BATS_FILE_TMPDIR/apply.out" 2>&1 ||
-        echo 1 >"$BATS_FILE_TMPDIR/up.rc"
+    e2e_lab_up ckp 10.250 2 || return 0
+    manifests | k apply -f - >"$BATS_FILE_TMPDIR/apply.out" 2>&1 || e2e_lab_failed
     return 0
 }
 
 teardown_file() {
-    [ -n "${T_DIR:-}" ] || return 0
-    "$LAB" down --dir "$T_DIR" >/dev/null 2>&1
-    return 0
+    e2e_lab_down
 }
 
 all_ready() {
@@ -199,10 +166,7 @@ all_ready() {
 }
 
 setup() {
-    [ "$(cat "$BATS_FILE_TMPDIR/up.rc" 2>/dev/null)" = 0 ] || {
-        cat "$BATS_FILE_TMPDIR/up.out" "$BATS_FILE_TMPDIR/apply.out" 2>/dev/null
-        false
-    }
+    e2e_lab_check "$BATS_FILE_TMPDIR/apply.out"
     wait_for 90 all_ready
 }
 

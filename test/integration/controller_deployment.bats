@@ -20,29 +20,11 @@ setup_file() {
 
 teardown_file() {
     load_lib
-    local bad=0
-    ck_kcm_stop || bad=1
-    ck_apiserver_stop
-    return $bad
+    ck_kcm_teardown
 }
 
 setup() {
     load_lib
-}
-
-# wait_for EXPECTED CMD...: polls `ck_kubectl CMD` (30 s) until its output equals EXPECTED.
-wait_for() {
-    local want=$1
-    shift
-    local i out
-    for i in $(seq 1 150); do
-        out=$(ck_kubectl "$@" 2>/dev/null)
-        [ "$out" = "$want" ] && return 0
-        sleep 0.2
-    done
-    echo "wanted '$want', last got '$out' from: $*" >&2
-    tail -20 "$CK_KCM_LOG" >&2
-    return 1
 }
 
 # mark_ready POD: what a kubelet reports for a running, ready pod.
@@ -91,7 +73,7 @@ events_of() { # REASON
     run ck_kubectl create deployment web --image=busybox:1.36 --replicas=3
     [ "$status" = 0 ]
     [ "$output" = "deployment.apps/web created" ]
-    wait_for 3 get rs -l app=web -o 'jsonpath={.items[0].status.replicas}'
+    ck_kcm_wait_output 3 get rs -l app=web -o 'jsonpath={.items[0].status.replicas}'
     rs=$(rs_names web)
     hash=$(ck_kubectl get rs "$rs" -o jsonpath='{.metadata.labels.pod-template-hash}')
     [[ $hash =~ ^[bcdfghjklmnpqrstvwxz2456789]{1,10}$ ]]
@@ -111,7 +93,7 @@ events_of() { # REASON
     run ck_kubectl get events -o jsonpath='{range .items[?(@.reason=="ScalingReplicaSet")]}{.involvedObject.kind}/{.involvedObject.name} {.source.component}{"\n"}{end}'
     [ "$(echo "$output" | sort -u)" = "Deployment/web deployment-controller" ]
     # pods that exist but are not ready yet: the rollout is progressing, not available
-    wait_for "True|ReplicaSetUpdated|ReplicaSet \"$rs\" is progressing." get deploy web -o jsonpath='{.status.conditions[?(@.type=="Progressing")].status}|{.status.conditions[?(@.type=="Progressing")].reason}|{.status.conditions[?(@.type=="Progressing")].message}'
+    ck_kcm_wait_output "True|ReplicaSetUpdated|ReplicaSet \"$rs\" is progressing." get deploy web -o jsonpath='{.status.conditions[?(@.type=="Progressing")].status}|{.status.conditions[?(@.type=="Progressing")].reason}|{.status.conditions[?(@.type=="Progressing")].message}'
 }
 
 @test "the Deployment carries the revision annotation of its new ReplicaSet" {
@@ -123,7 +105,7 @@ events_of() { # REASON
 
 @test "rollout status, conditions and the READY/UP-TO-DATE/AVAILABLE columns follow pod readiness" {
     mark_ready "$(ck_kubectl get pods -l app=web -o jsonpath='{.items[0].metadata.name}')"
-    wait_for 1 get deploy web -o jsonpath='{.status.availableReplicas}'
+    ck_kcm_wait_output 1 get deploy web -o jsonpath='{.status.availableReplicas}'
     run ck_kubectl rollout status deployment/web --watch=false
     [ "$output" = 'Waiting for deployment "web" rollout to finish: 1 of 3 updated replicas are available...' ]
     run ck_kubectl get deploy web -o jsonpath='{.status.conditions[?(@.type=="Available")].status} {.status.conditions[?(@.type=="Available")].reason}'
@@ -141,10 +123,10 @@ events_of() { # REASON
 
 @test "scaling a Deployment scales its ReplicaSet up and down" {
     ck_kubectl scale deployment web --replicas=5
-    wait_for 5 get rs "$(rs_names web)" -o jsonpath='{.spec.replicas}'
+    ck_kcm_wait_output 5 get rs "$(rs_names web)" -o jsonpath='{.spec.replicas}'
     rolled_out web
     ck_kubectl scale deployment web --replicas=4
-    wait_for 4 get rs "$(rs_names web)" -o jsonpath='{.spec.replicas}'
+    ck_kcm_wait_output 4 get rs "$(rs_names web)" -o jsonpath='{.spec.replicas}'
     rolled_out web
     sleep 1
     run events_of ScalingReplicaSet
@@ -199,12 +181,12 @@ events_of() { # REASON
     run ck_kubectl rollout undo deployment/web
     [ "$status" = 0 ]
     [ "$output" = "deployment.apps/web rolled back" ]
-    wait_for busybox:1.36 get deploy web -o jsonpath='{.spec.template.spec.containers[0].image}'
-    wait_for 3 get rs "$first" -o jsonpath='{.metadata.annotations.deployment\.kubernetes\.io/revision}'
+    ck_kcm_wait_output busybox:1.36 get deploy web -o jsonpath='{.spec.template.spec.containers[0].image}'
+    ck_kcm_wait_output 3 get rs "$first" -o jsonpath='{.metadata.annotations.deployment\.kubernetes\.io/revision}'
     rolled_out web
     run ck_kubectl get rs "$first" -o jsonpath='{.spec.replicas} {.metadata.annotations.deployment\.kubernetes\.io/revision-history}'
     [ "$output" = "4 1" ]
-    wait_for 3 get deploy web -o jsonpath='{.metadata.annotations.deployment\.kubernetes\.io/revision}'
+    ck_kcm_wait_output 3 get deploy web -o jsonpath='{.metadata.annotations.deployment\.kubernetes\.io/revision}'
     run ck_kubectl rollout history deployment/web
     [[ $output == *"2         <none>"* ]]
     [[ $output == *"3         <none>"* ]]
@@ -214,7 +196,7 @@ events_of() { # REASON
 @test "a paused Deployment does not roll out until resumed" {
     run ck_kubectl rollout pause deployment/web
     [ "$output" = "deployment.apps/web paused" ]
-    wait_for DeploymentPaused get deploy web -o jsonpath='{.status.conditions[?(@.type=="Progressing")].reason}'
+    ck_kcm_wait_output DeploymentPaused get deploy web -o jsonpath='{.status.conditions[?(@.type=="Progressing")].reason}'
     run ck_kubectl get deploy web -o jsonpath='{.status.conditions[?(@.type=="Progressing")].status} {.status.conditions[?(@.type=="Progressing")].message}'
     [ "$output" = "Unknown Deployment is paused" ]
     before=$(rs_names web | sort)
@@ -276,7 +258,7 @@ spec:
       - name: c
         image: busybox:1.36
 EOF
-    wait_for ProgressDeadlineExceeded get deploy slow -o jsonpath='{.status.conditions[?(@.type=="Progressing")].reason}'
+    ck_kcm_wait_output ProgressDeadlineExceeded get deploy slow -o jsonpath='{.status.conditions[?(@.type=="Progressing")].reason}'
     run ck_kubectl get deploy slow -o jsonpath='{.status.conditions[?(@.type=="Progressing")].status}|{.status.conditions[?(@.type=="Progressing")].message}'
     [ "$output" = "False|ReplicaSet \"$(rs_names slow)\" has timed out progressing." ]
     run ck_kubectl rollout status deployment/slow --timeout=5s
@@ -310,13 +292,13 @@ EOF
     old=$(rs_names prop)
     # the new pods never become ready: the rollout stops at old 8 + new 5 (13 = 10 + maxSurge)
     ck_kubectl set image deployment/prop busybox=busybox:1.37
-    wait_for "8 5" get rs -l app=prop -o jsonpath="{.items[?(@.metadata.name==\"$old\")].spec.replicas} {.items[?(@.metadata.name!=\"$old\")].spec.replicas}"
+    ck_kcm_wait_output "8 5" get rs -l app=prop -o jsonpath="{.items[?(@.metadata.name==\"$old\")].spec.replicas} {.items[?(@.metadata.name!=\"$old\")].spec.replicas}"
     sleep 1
-    wait_for "8 5" get rs -l app=prop -o jsonpath="{.items[?(@.metadata.name==\"$old\")].spec.replicas} {.items[?(@.metadata.name!=\"$old\")].spec.replicas}"
+    ck_kcm_wait_output "8 5" get rs -l app=prop -o jsonpath="{.items[?(@.metadata.name==\"$old\")].spec.replicas} {.items[?(@.metadata.name!=\"$old\")].spec.replicas}"
     new=$(rs_names prop | grep -v "^$old$")
     ck_kubectl scale deployment prop --replicas=30
     # 33 allowed for 13 annotated: 8 -> round(8*33/13) = 20, 5 -> round(5*33/13) = 13
-    wait_for "20 13" get rs -l app=prop -o jsonpath="{.items[?(@.metadata.name==\"$old\")].spec.replicas} {.items[?(@.metadata.name!=\"$old\")].spec.replicas}"
+    ck_kcm_wait_output "20 13" get rs -l app=prop -o jsonpath="{.items[?(@.metadata.name==\"$old\")].spec.replicas} {.items[?(@.metadata.name!=\"$old\")].spec.replicas}"
     run ck_kubectl get rs "$old" "$new" -o jsonpath='{range .items[*]}{.metadata.annotations.deployment\.kubernetes\.io/desired-replicas}/{.metadata.annotations.deployment\.kubernetes\.io/max-replicas}{"\n"}{end}'
     [ "$output" = "30/33
 30/33" ]
@@ -353,22 +335,22 @@ spec:
 EOF2
     ck_kubectl create deployment adopt --image=busybox:1.36 --replicas=1
     uid=$(ck_kubectl get deploy adopt -o jsonpath='{.metadata.uid}')
-    wait_for "Deployment adopt $uid true true" get rs stray -o jsonpath='{.metadata.ownerReferences[0].kind} {.metadata.ownerReferences[0].name} {.metadata.ownerReferences[0].uid} {.metadata.ownerReferences[0].controller} {.metadata.ownerReferences[0].blockOwnerDeletion}'
+    ck_kcm_wait_output "Deployment adopt $uid true true" get rs stray -o jsonpath='{.metadata.ownerReferences[0].kind} {.metadata.ownerReferences[0].name} {.metadata.ownerReferences[0].uid} {.metadata.ownerReferences[0].controller} {.metadata.ownerReferences[0].blockOwnerDeletion}'
     # an adopted ReplicaSet with another template is an old one: scaled away by the rollout
     rolled_out adopt
-    wait_for 0 get rs stray -o jsonpath='{.spec.replicas}'
+    ck_kcm_wait_output 0 get rs stray -o jsonpath='{.spec.replicas}'
     ck_kubectl label rs stray app=gone --overwrite
-    wait_for "" get rs stray -o jsonpath='{.metadata.ownerReferences}'
+    ck_kcm_wait_output "" get rs stray -o jsonpath='{.metadata.ownerReferences}'
 }
 
 @test "a ReplicaSet name taken by a foreign ReplicaSet bumps collisionCount and picks a new hash" {
     ck_kubectl create deployment col --image=busybox:1.36 --replicas=1
-    wait_for 1 get rs -l app=col -o jsonpath='{.items[0].spec.replicas}'
+    ck_kcm_wait_output 1 get rs -l app=col -o jsonpath='{.items[0].spec.replicas}'
     taken=$(rs_names col)
     # make it a stranger: no owner, labels that no longer match the Deployment's selector
     ck_kubectl patch rs "$taken" --type=merge -p '{"metadata":{"ownerReferences":null,"labels":{"app":"stranger"}}}'
-    wait_for 1 get deploy col -o jsonpath='{.status.collisionCount}'
-    wait_for 1 get rs -l app=col -o 'jsonpath={.items[0].spec.replicas}'
+    ck_kcm_wait_output 1 get deploy col -o jsonpath='{.status.collisionCount}'
+    ck_kcm_wait_output 1 get rs -l app=col -o 'jsonpath={.items[0].spec.replicas}'
     fresh=$(rs_names col)
     [ -n "$fresh" ]
     [ "$fresh" != "$taken" ]

@@ -10,17 +10,7 @@ load_lib() {
     . "$CKUBE_ROOT/test/lib/kcm.sh"
 }
 
-# wait_for SECONDS CMD...: retries CMD every 0.2 s until it succeeds.
-wait_for() {
-    local n=$(($1 * 5))
-    shift
-    local i
-    for i in $(seq 1 "$n"); do
-        "$@" && return 0
-        sleep 0.2
-    done
-    return 1
-}
+. "${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}/test/lib/wait.sh" # wait_for SECONDS CMD...
 
 setup_file() {
     load_lib

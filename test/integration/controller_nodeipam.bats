@@ -9,6 +9,7 @@
 load_lib() {
     CKUBE_ROOT=${CKUBE_ROOT:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
     . "$CKUBE_ROOT/test/lib/apiserver.sh"
+    . "$CKUBE_ROOT/test/lib/kcm.sh"
 }
 
 kcm_bin() {
@@ -28,59 +29,17 @@ setup_file() {
     ck_apiserver_start
     # a Node that already has a CIDR before the controller starts: it must be marked used
     node_json ipam-n0 10.244.0.0/24 | ck_kubectl create -f - >/dev/null
-    CK_KCM_LOG=$CK_APISERVER_DIR/kube-controller-manager.log
-    "$(kcm_bin)" --master="$CK_API" --leader-elect=false --secure-port="$(ck_free_port)" \
-        --controllers=node-ipam-controller --allocate-node-cidrs=true \
-        --cluster-cidr=10.244.0.0/22 --node-cidr-mask-size=24 --v=4 >"$CK_KCM_LOG" 2>&1 &
-    CK_KCM_PID=$!
-    export CK_KCM_PID CK_KCM_LOG
-    sleep 0.5
-    if ! kill -0 "$CK_KCM_PID" 2>/dev/null; then
-        echo "kube-controller-manager exited:" >&2
-        cat "$CK_KCM_LOG" >&2
-        return 1
-    fi
+    ck_kcm_start --controllers=node-ipam-controller --allocate-node-cidrs=true \
+        --cluster-cidr=10.244.0.0/22 --node-cidr-mask-size=24 --v=4
 }
 
 teardown_file() {
     load_lib
-    local bad=0
-    if [ -n "${CK_KCM_PID:-}" ]; then
-        kill "$CK_KCM_PID" 2>/dev/null
-        local i
-        for i in $(seq 1 50); do
-            kill -0 "$CK_KCM_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$CK_KCM_PID" 2>/dev/null
-        wait "$CK_KCM_PID" 2>/dev/null
-        if grep -q "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$CK_KCM_LOG"; then
-            echo "sanitizer report in kube-controller-manager log:" >&2
-            cat "$CK_KCM_LOG" >&2
-            bad=1
-        fi
-    fi
-    ck_apiserver_stop
-    return $bad
+    ck_kcm_teardown
 }
 
 setup() {
     load_lib
-}
-
-# wait_for EXPECTED CMD...: polls `ck_kubectl CMD` (30 s) until its output equals EXPECTED.
-wait_for() {
-    local want=$1
-    shift
-    local i out
-    for i in $(seq 1 150); do
-        out=$(ck_kubectl "$@" 2>/dev/null)
-        [ "$out" = "$want" ] && return 0
-        sleep 0.2
-    done
-    echo "wanted '$want', last got '$out' from: $*" >&2
-    tail -20 "$CK_KCM_LOG" >&2
-    return 1
 }
 
 cidr_of() {
@@ -89,7 +48,7 @@ cidr_of() {
 
 @test "a Node created without a podCIDR gets the next free /24, skipping the one already used" {
     node_json ipam-n1 | ck_kubectl create -f -
-    wait_for '10.244.1.0/24 ["10.244.1.0/24"]' get node ipam-n1 -o jsonpath='{.spec.podCIDR} {.spec.podCIDRs}'
+    ck_kcm_wait_output '10.244.1.0/24 ["10.244.1.0/24"]' get node ipam-n1 -o jsonpath='{.spec.podCIDR} {.spec.podCIDRs}'
     run cidr_of ipam-n0
     [ "$output" = '10.244.0.0/24 ["10.244.0.0/24"]' ]
     grep -q 'Set node PodCIDR node=ipam-n1 podCIDRs=10.244.1.0/24' "$CK_KCM_LOG"
@@ -97,9 +56,9 @@ cidr_of() {
 
 @test "Nodes get distinct CIDRs in order until the range is full" {
     node_json ipam-n2 | ck_kubectl create -f -
-    wait_for 10.244.2.0/24 get node ipam-n2 -o jsonpath='{.spec.podCIDR}'
+    ck_kcm_wait_output 10.244.2.0/24 get node ipam-n2 -o jsonpath='{.spec.podCIDR}'
     node_json ipam-n3 | ck_kubectl create -f -
-    wait_for 10.244.3.0/24 get node ipam-n3 -o jsonpath='{.spec.podCIDR}'
+    ck_kcm_wait_output 10.244.3.0/24 get node ipam-n3 -o jsonpath='{.spec.podCIDR}'
     run ck_kubectl get nodes -o jsonpath='{range .items[*]}{.spec.podCIDR}{"\n"}{end}'
     [ "$(echo "$output" | sort | uniq -d)" = "" ]
     [ "$(echo "$output" | grep -c .)" = 4 ]
@@ -107,7 +66,7 @@ cidr_of() {
 
 @test "a full range records CIDRNotAvailable on the Node and leaves it without a CIDR" {
     node_json ipam-n4 | ck_kubectl create -f -
-    wait_for "Node ipam-n4 status is now: CIDRNotAvailable" get events \
+    ck_kcm_wait_output "Node ipam-n4 status is now: CIDRNotAvailable" get events \
         --field-selector involvedObject.name=ipam-n4,reason=CIDRNotAvailable \
         -o jsonpath='{.items[0].message}'
     run ck_kubectl get events --field-selector involvedObject.name=ipam-n4 \
@@ -120,7 +79,7 @@ cidr_of() {
 
 @test "deleting a Node releases its CIDR to the Node that was waiting" {
     ck_kubectl delete node ipam-n1
-    wait_for 10.244.1.0/24 get node ipam-n4 -o jsonpath='{.spec.podCIDR}'
+    ck_kcm_wait_output 10.244.1.0/24 get node ipam-n4 -o jsonpath='{.spec.podCIDR}'
 }
 
 @test "a CIDR set on a Node by someone else is kept and not handed out again" {

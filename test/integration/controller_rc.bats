@@ -20,29 +20,11 @@ setup_file() {
 
 teardown_file() {
     load_lib
-    local bad=0
-    ck_kcm_stop || bad=1
-    ck_apiserver_stop
-    return $bad
+    ck_kcm_teardown
 }
 
 setup() {
     load_lib
-}
-
-# wait_for EXPECTED CMD...: polls `ck_kubectl CMD` (20 s) until its output equals EXPECTED.
-wait_for() {
-    local want=$1
-    shift
-    local i out
-    for i in $(seq 1 100); do
-        out=$(ck_kubectl "$@" 2>/dev/null)
-        [ "$out" = "$want" ] && return 0
-        sleep 0.2
-    done
-    echo "wanted '$want', last got '$out' from: $*" >&2
-    tail -20 "$CK_KCM_LOG" >&2
-    return 1
 }
 
 rc_yaml() { # name replicas [extra pod spec line]
@@ -82,7 +64,7 @@ kcm_fails() {
 
 @test "a ReplicationController creates pods owned by kind ReplicationController, with events" {
     rc_yaml web 3 | ck_kubectl apply -f -
-    wait_for 3 get rc web -o jsonpath='{.status.replicas}'
+    ck_kcm_wait_output 3 get rc web -o jsonpath='{.status.replicas}'
     run pods_of web
     [ "$(echo "$output" | wc -l)" = 3 ]
     for p in $output; do
@@ -101,7 +83,7 @@ kcm_fails() {
 
 @test "scaling a ReplicationController down deletes pods and records SuccessfulDelete" {
     ck_kubectl scale rc web --replicas=1
-    wait_for "1 2" get rc web -o jsonpath='{.status.replicas} {.status.observedGeneration}'
+    ck_kcm_wait_output "1 2" get rc web -o jsonpath='{.status.replicas} {.status.observedGeneration}'
     run pods_of web
     [ "$(echo "$output" | wc -l)" = 1 ]
     sleep 1
@@ -113,8 +95,8 @@ kcm_fails() {
     ck_kubectl run orphan --image=busybox:1.36 --labels=app=web,tier=web
     ck_kubectl run stranger --image=busybox:1.36 --labels=app=other
     # adopted, it makes two pods for one replica: the newer one (the orphan) is deleted
-    wait_for "" get pods orphan --ignore-not-found -o name
-    wait_for 1 get rc web -o jsonpath='{.status.replicas}'
+    ck_kcm_wait_output "" get pods orphan --ignore-not-found -o name
+    ck_kcm_wait_output 1 get rc web -o jsonpath='{.status.replicas}'
     run ck_kubectl get pod stranger -o jsonpath='{.metadata.ownerReferences}'
     [ "$status" = 0 ]
     [ "$output" = "" ]
@@ -129,7 +111,7 @@ kcm_fails() {
 
 @test "a refused pod gives the ReplicationController ReplicaFailure=True FailedCreate" {
     rc_yaml nopc 1 'priorityClassName: ck-rc-missing' | ck_kubectl apply -f -
-    wait_for "True FailedCreate" get rc nopc \
+    ck_kcm_wait_output "True FailedCreate" get rc nopc \
         -o jsonpath='{.status.conditions[?(@.type=="ReplicaFailure")].status} {.status.conditions[?(@.type=="ReplicaFailure")].reason}'
     run ck_kubectl get rc nopc -o jsonpath='{.status.conditions[?(@.type=="ReplicaFailure")].message}'
     [[ $output =~ ^pods\ \"nopc-[a-z0-9]{5}\"\ is\ forbidden:\ no\ PriorityClass\ with\ name\ ck-rc-missing\ was\ found$ ]]
@@ -140,7 +122,7 @@ kcm_fails() {
     ck_curl POST /apis/scheduling.k8s.io/v1/priorityclasses \
         '{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"ck-rc-missing"},"value":1000}' >/dev/null
     ck_kubectl annotate rc nopc ck/nudge=1
-    wait_for "1 " get rc nopc -o jsonpath='{.status.replicas} {.status.conditions}'
+    ck_kcm_wait_output "1 " get rc nopc -o jsonpath='{.status.replicas} {.status.conditions}'
     ck_kubectl delete rc nopc
     ck_curl DELETE /apis/scheduling.k8s.io/v1/priorityclasses/ck-rc-missing >/dev/null
 }

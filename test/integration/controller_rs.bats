@@ -19,31 +19,14 @@ setup_file() {
 
 teardown_file() {
     load_lib
-    local bad=0
-    ck_kcm_stop || bad=1
-    ck_apiserver_stop
-    return $bad
+    ck_kcm_teardown
 }
 
 setup() {
     load_lib
 }
 
-# wait_for CMD EXPECTED: polls `ck_kubectl CMD` (20 s) until its output equals EXPECTED.
-wait_for() {
-    local want=$1
-    shift
-    local i out
-    for i in $(seq 1 100); do
-        out=$(ck_kubectl "$@" 2>/dev/null)
-        [ "$out" = "$want" ] && return 0
-        sleep 0.2
-    done
-    echo "wanted '$want', last got '$out' from: $*" >&2
-    tail -20 "$CK_KCM_LOG" >&2
-    return 1
-}
-
+# ck_kcm_wait_output CMD EXPECTED: polls `ck_kubectl CMD` (20 s) until its output equals EXPECTED.
 rs_yaml() { # name replicas [minReadySeconds]
     cat <<EOF
 apiVersion: apps/v1
@@ -83,7 +66,7 @@ pods_of() {
 
 @test "a ReplicaSet creates its pods with owner references, events and status" {
     rs_yaml web 3 | ck_kubectl apply -f -
-    wait_for 3 get rs web -o jsonpath='{.status.replicas}'
+    ck_kcm_wait_output 3 get rs web -o jsonpath='{.status.replicas}'
     run pods_of web
     [ "$(echo "$output" | wc -l)" = 3 ]
     for p in $output; do
@@ -101,7 +84,7 @@ pods_of() {
 
 @test "readiness from pods/status drives readyReplicas and availableReplicas" {
     for p in $(pods_of web); do mark_ready "$p"; done
-    wait_for "3 3" get rs web -o jsonpath='{.status.readyReplicas} {.status.availableReplicas}'
+    ck_kcm_wait_output "3 3" get rs web -o jsonpath='{.status.readyReplicas} {.status.availableReplicas}'
     run ck_kubectl get rs web
     [ "$status" = 0 ]
     [[ ${lines[1]} =~ ^web\ +3\ +3\ +3\  ]]
@@ -109,12 +92,12 @@ pods_of() {
 
 @test "scaling down deletes the not-ready pod first and records SuccessfulDelete" {
     rs_yaml web 4 | ck_kubectl apply -f -
-    wait_for 4 get rs web -o jsonpath='{.status.replicas}'
-    wait_for "4 3" get rs web -o jsonpath='{.status.replicas} {.status.readyReplicas}'
+    ck_kcm_wait_output 4 get rs web -o jsonpath='{.status.replicas}'
+    ck_kcm_wait_output "4 3" get rs web -o jsonpath='{.status.replicas} {.status.readyReplicas}'
     notready=$(ck_kubectl get pods -l app=web -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase}{"\n"}{end}' | awk '$2 != "Running" {print $1}')
     [ -n "$notready" ]
     ck_kubectl scale rs web --replicas=3
-    wait_for "3 3 3" get rs web -o jsonpath='{.status.replicas} {.status.readyReplicas} {.status.observedGeneration}'
+    ck_kcm_wait_output "3 3 3" get rs web -o jsonpath='{.status.replicas} {.status.readyReplicas} {.status.observedGeneration}'
     run pods_of web
     [[ $output != *"$notready"* ]]
     run ck_kubectl get events -o jsonpath='{range .items[?(@.reason=="SuccessfulDelete")]}{.message}{"\n"}{end}'
@@ -123,26 +106,26 @@ pods_of() {
 
 @test "minReadySeconds holds availableReplicas back until pods were ready long enough" {
     rs_yaml slow 1 3 | ck_kubectl apply -f -
-    wait_for 1 get rs slow -o jsonpath='{.status.replicas}'
+    ck_kcm_wait_output 1 get rs slow -o jsonpath='{.status.replicas}'
     mark_ready "$(pods_of slow)"
-    wait_for 1 get rs slow -o jsonpath='{.status.readyReplicas}'
+    ck_kcm_wait_output 1 get rs slow -o jsonpath='{.status.readyReplicas}'
     run ck_kubectl get rs slow -o jsonpath='{.status.availableReplicas}'
     [ "$output" = "" ]
-    wait_for 1 get rs slow -o jsonpath='{.status.availableReplicas}'
+    ck_kcm_wait_output 1 get rs slow -o jsonpath='{.status.availableReplicas}'
 }
 
 @test "a matching orphan is adopted and a pod that stops matching is released" {
     ck_kubectl run orphan --image=busybox:1.36 --labels=app=web,tier=web
     # adopted, it makes four pods for three replicas: the not-ready orphan is the one deleted
-    wait_for "" get pods orphan --ignore-not-found -o name
+    ck_kcm_wait_output "" get pods orphan --ignore-not-found -o name
     run ck_kubectl get events -o jsonpath='{range .items[?(@.reason=="SuccessfulDelete")]}{.message}{"\n"}{end}'
     [[ $output == *"Deleted pod: orphan"* ]]
-    wait_for 3 get rs web -o jsonpath='{.status.replicas}'
+    ck_kcm_wait_output 3 get rs web -o jsonpath='{.status.replicas}'
     victim=$(pods_of web | head -1)
     ck_kubectl label pod "$victim" app=other --overwrite
-    wait_for "" get pod "$victim" -o jsonpath='{.metadata.ownerReferences}'
+    ck_kcm_wait_output "" get pod "$victim" -o jsonpath='{.metadata.ownerReferences}'
     # a replacement is created for the released pod
-    wait_for 3 get rs web -o jsonpath='{.status.replicas}'
+    ck_kcm_wait_output 3 get rs web -o jsonpath='{.status.replicas}'
     run pods_of web
     [ "$(echo "$output" | wc -l)" = 3 ]
     [[ $output != *"$victim"* ]]
@@ -150,7 +133,7 @@ pods_of() {
 
 @test "deleting the pods of a ReplicaSet makes it recreate them" {
     ck_kubectl delete pods -l app=web --wait=false
-    wait_for 3 get rs web -o jsonpath='{.status.replicas}'
+    ck_kcm_wait_output 3 get rs web -o jsonpath='{.status.replicas}'
     run pods_of web
     [ "$(echo "$output" | wc -l)" = 3 ]
 }
@@ -166,7 +149,7 @@ pods_of() {
     # validation does not look at it.
     rs_yaml nopc 2 | sed 's/^      containers:/      priorityClassName: ck-rs-missing\n      containers:/' |
         ck_kubectl apply -f -
-    wait_for "True FailedCreate" get rs nopc \
+    ck_kcm_wait_output "True FailedCreate" get rs nopc \
         -o jsonpath='{.status.conditions[?(@.type=="ReplicaFailure")].status} {.status.conditions[?(@.type=="ReplicaFailure")].reason}'
     run ck_kubectl get rs nopc -o jsonpath='{.status.conditions[?(@.type=="ReplicaFailure")].message}'
     [[ $output =~ ^pods\ \"nopc-[a-z0-9]{5}\"\ is\ forbidden:\ no\ PriorityClass\ with\ name\ ck-rs-missing\ was\ found$ ]]
@@ -183,7 +166,7 @@ pods_of() {
     ck_curl POST /apis/scheduling.k8s.io/v1/priorityclasses \
         '{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"ck-rs-missing"},"value":1000}' >/dev/null
     ck_kubectl annotate rs nopc ck/nudge=1
-    wait_for "2 " get rs nopc -o jsonpath='{.status.replicas} {.status.conditions}'
+    ck_kcm_wait_output "2 " get rs nopc -o jsonpath='{.status.replicas} {.status.conditions}'
     run pods_of nopc
     [ "$(echo "$output" | wc -l)" = 2 ]
     ck_kubectl delete rs nopc
@@ -194,11 +177,11 @@ pods_of() {
     # no namespace controller runs here: a deleted namespace stays Terminating
     ck_kubectl create namespace ck-rs-term
     rs_yaml term 0 | ck_kubectl apply -n ck-rs-term -f -
-    wait_for 1 get rs term -n ck-rs-term -o jsonpath='{.status.observedGeneration}'
+    ck_kcm_wait_output 1 get rs term -n ck-rs-term -o jsonpath='{.status.observedGeneration}'
     ck_kubectl delete namespace ck-rs-term --wait=false
-    wait_for Terminating get namespace ck-rs-term -o jsonpath='{.status.phase}'
+    ck_kcm_wait_output Terminating get namespace ck-rs-term -o jsonpath='{.status.phase}'
     ck_kubectl scale rs term -n ck-rs-term --replicas=2
-    wait_for "2 0" get rs term -n ck-rs-term -o jsonpath='{.status.observedGeneration} {.status.replicas}'
+    ck_kcm_wait_output "2 0" get rs term -n ck-rs-term -o jsonpath='{.status.observedGeneration} {.status.replicas}'
     for i in $(seq 1 50); do
         grep -q 'not creating pods for replicaset ck-rs-term/term: pods "term-[a-z0-9]*" is forbidden: unable to create new content in namespace ck-rs-term because it is being terminated' "$CK_KCM_LOG" && break
         sleep 0.1

@@ -7,6 +7,11 @@
 #                          exits at once (its log on stderr)
 #   ck_kcm_stop            SIGTERM (SIGKILL after 5 s); fails when the log holds a sanitizer
 #                          report (printed)
+#   ck_kcm_teardown        (teardown_file) ck_kcm_stop, then ck_apiserver_stop; fails as
+#                          ck_kcm_stop did
+#   ck_kcm_wait_output WANT ARGS...
+#                          polls `ck_kubectl ARGS` (30 s) until it prints WANT; on timeout
+#                          says what it last got and shows the controller-manager's log tail
 
 ck_kcm_start() {
     local kcm=${CK_KCM_BIN:-${CKUBE_BIN:-$CKUBE_ROOT/bin}/kube-controller-manager}
@@ -39,4 +44,25 @@ ck_kcm_stop() {
         cat "$CK_KCM_LOG" >&2
         return 1
     fi
+}
+
+ck_kcm_teardown() {
+    local bad=0
+    ck_kcm_stop || bad=1
+    ck_apiserver_stop
+    return $bad
+}
+
+ck_kcm_wait_output() {
+    local want=$1
+    shift
+    local i out
+    for i in $(seq 1 150); do
+        out=$(ck_kubectl "$@" 2>/dev/null)
+        [ "$out" = "$want" ] && return 0
+        sleep 0.2
+    done
+    echo "wanted '$want', last got '$out' from: $*" >&2
+    tail -20 "$CK_KCM_LOG" >&2
+    return 1
 }
